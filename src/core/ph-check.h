@@ -1,0 +1,31 @@
+/* ph-check.h: one whole check — gather the facts, (later) probe, decide
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "ph-diagnosis.h"
+
+G_BEGIN_DECLS
+
+#define PH_DEFAULT_PORT 4001
+#define PH_DEFAULT_TIMEOUT_S 30
+
+typedef struct
+{
+  guint port;          /* the node's swarm port */
+  char **peers;        /* AutoNAT servers; NULL means the default bootstrap list */
+  guint timeout_s;     /* the whole check's deadline */
+} PhCheckOptions;
+
+void ph_check_options_clear (PhCheckOptions *options);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PhCheckOptions, ph_check_options_clear)
+
+/* Runs on the caller's main context; blocking work goes to worker threads. */
+void ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+PhDiagnosis *ph_check_run_finish (GAsyncResult *result, GError **error);
+
+G_END_DECLS

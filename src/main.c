@@ -1,0 +1,44 @@
+/* main.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+
+#include "ph-application.h"
+#include "ph-command-line.h"
+
+int
+main (int argc, char *argv[])
+{
+  g_auto (PhCommandLine) command_line = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhApplication) app = NULL;
+  char *app_argv[3] = { argv[0], NULL, NULL };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (!ph_command_line_parse (&command_line, &argc, &argv, &error))
+    {
+      /* One line, so scripts can show it as it is. */
+      g_printerr ("porthole: %s (%s)\n", error->message, _("see “porthole --help”"));
+      return 2;
+    }
+  if (command_line.version)
+    {
+      g_print ("porthole %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+  if (command_line.check)
+    return ph_command_line_run_check (&command_line);
+
+  if (command_line.gapplication_service)
+    app_argv[1] = "--gapplication-service";
+  app = ph_application_new ();
+  return g_application_run (G_APPLICATION (app), app_argv[1] ? 2 : 1, app_argv);
+}

@@ -1,0 +1,32 @@
+/* ph-command-line.h: what `porthole` was asked to do
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gboolean version;
+  gboolean check;
+  gboolean json;
+  gboolean gapplication_service;
+  int port;
+  int timeout_s;
+  char **peers;
+} PhCommandLine;
+
+/* Parses and validates; on error the message is one line fit to print after "porthole: ". */
+gboolean ph_command_line_parse (PhCommandLine *self, int *argc, char ***argv, GError **error);
+void ph_command_line_clear (PhCommandLine *self);
+
+/* `porthole --check [--json]`: runs one check without a window and prints the report. Returns the
+ * process exit status: 0 reachable, 1 unreachable, 3 unknown. */
+int ph_command_line_run_check (const PhCommandLine *self);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PhCommandLine, ph_command_line_clear)
+
+G_END_DECLS

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# A short libFuzzer run from the seed corpus: new inputs go to a scratch directory, so the
+# committed seeds stay as they are. FUZZ_SECONDS sets the length (default 20).
+set -euo pipefail
+fuzzer=$1 seeds=$2
+scratch=$(mktemp -d)
+trap 'rm -rf "$scratch"' EXIT
+mkdir -p "$seeds"
+exec "$fuzzer" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
+    -print_final_stats=1 "$scratch" "$seeds"

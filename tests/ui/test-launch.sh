@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The window really opens: start the porthole binary on a private X server and session bus, wait for
+# its top-level window, take a screenshot, and check that it shows something.
+set -euo pipefail
+
+exe=${PORTHOLE_EXE:?}
+artifacts=${PORTHOLE_ARTIFACTS:-$PWD}
+mkdir -p "$artifacts"
+shot="$artifacts/window-launch.png"
+
+for tool in xvfb-run dbus-run-session xwininfo import; do
+    if ! command -v "$tool" >/dev/null; then
+        echo "1..0 # SKIP $tool is not installed"
+        exit 0
+    fi
+done
+
+inner() {
+    set -euo pipefail
+    # Only loopback: a fresh HOME so no real kubo repo or settings are read.
+    export HOME=$(mktemp -d) XDG_CONFIG_HOME= XDG_STATE_HOME= GSETTINGS_BACKEND=memory
+    # cairo: a GL frame is not visible to a root-window grab on Xvfb; no portals on this bus
+    export GSK_RENDERER=cairo GDK_DEBUG=no-portals
+    "$exe" &
+    local pid=$! found=
+    for _ in $(seq 1 100); do
+        if xwininfo -root -tree 2>/dev/null | grep -q '"Porthole"'; then found=1; break; fi
+        sleep 0.1
+    done
+    sleep 1 # let the first frame draw
+    xwininfo -root -tree | grep '"Porthole"' >&2 || true
+    import -window root "$shot"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    [ -n "$found" ]
+}
+if [ "${1:-}" = --inner ]; then
+    inner
+    exit
+fi
+export exe shot
+
+echo "1..2"
+if xvfb-run -a -s "-screen 0 1024x768x24" dbus-run-session -- "$0" --inner >&2; then
+    echo "ok 1 window titled Porthole appeared"
+else
+    echo "not ok 1 window titled Porthole appeared"
+    exit 1
+fi
+# A blank screen has one colour; a drawn window has many.
+colours=$(identify -format '%k' "$shot")
+if [ "$colours" -gt 16 ]; then
+    echo "ok 2 screenshot $shot has $colours colours"
+else
+    echo "not ok 2 screenshot $shot has only $colours colours"
+    exit 1
+fi
