@@ -168,7 +168,10 @@ take_string (const ProtobufCBinaryData *field, gsize max_len, const char *what, 
                    what, field->len, max_len);
       return NULL;
     }
-  if ((field->len > 0 && memchr (field->data, '\0', field->len) != NULL)
+  /* protobuf-c leaves data NULL for an empty field, and g_strndup (NULL, 0) is NULL. */
+  if (field->len == 0)
+    return g_strdup ("");
+  if (memchr (field->data, '\0', field->len) != NULL
       || !g_utf8_validate_len ((const char *) field->data, field->len, NULL))
     {
       g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_MALFORMED,
@@ -204,7 +207,7 @@ merge_listen_addrs (Merge *merge, const PhIdentify__Identify *message, GError **
   if (message->n_listenaddrs > PH_IDENTIFY_MAX_LISTEN_ADDRS - merge->n_listen_addrs)
     {
       g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_LIMIT,
-                   "identify lists more than %u listen addresses", PH_IDENTIFY_MAX_LISTEN_ADDRS);
+                   "identify lists more than %d listen addresses", PH_IDENTIFY_MAX_LISTEN_ADDRS);
       return FALSE;
     }
   merge->n_listen_addrs += message->n_listenaddrs;
@@ -228,7 +231,7 @@ merge_protocols (PhIdentifyInfo *info, const PhIdentify__Identify *message, GErr
 {
   if (message->n_protocols > PH_IDENTIFY_MAX_PROTOCOLS - info->protocols->len)
     {
-      g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_LIMIT, "identify lists more than %u protocols",
+      g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_LIMIT, "identify lists more than %d protocols",
                    PH_IDENTIFY_MAX_PROTOCOLS);
       return FALSE;
     }
@@ -330,7 +333,7 @@ check_total_size (gsize len, GError **error)
   if (len <= PH_IDENTIFY_MAX_SIZE)
     return TRUE;
   g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_TOO_LARGE,
-               "identify message of %" G_GSIZE_FORMAT " bytes is over the limit of %u", len,
+               "identify message of %" G_GSIZE_FORMAT " bytes is over the limit of %d", len,
                PH_IDENTIFY_MAX_SIZE);
   return FALSE;
 }
@@ -371,7 +374,7 @@ merge_parts (Merge *merge, const guint8 *data, gsize len, GError **error)
       if (n_parts == PH_IDENTIFY_MAX_PARTS)
         {
           g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_LIMIT,
-                       "identify message in more than %u parts", PH_IDENTIFY_MAX_PARTS);
+                       "identify message in more than %d parts", PH_IDENTIFY_MAX_PARTS);
           return FALSE;
         }
       if (!ph_varint_decode (data + offset, len - offset, &part_len, &prefix_len, error))
@@ -457,7 +460,7 @@ ph_identify_respond (PhDuplex *stream, const PhIdentifyInfo *ours, gint64 deadli
   if (len > PH_IDENTIFY_MAX_OWN_SIZE)
     {
       g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_TOO_LARGE,
-                   "our identify message of %" G_GSIZE_FORMAT " bytes is over the %u peers accept",
+                   "our identify message of %" G_GSIZE_FORMAT " bytes is over the %d peers accept",
                    len, PH_IDENTIFY_MAX_OWN_SIZE);
       return FALSE;
     }

@@ -106,7 +106,9 @@ ph_identify_info_decode (const guint8 *data, gsize len, GError **error);
 PhIdentifyInfo *
 ph_identify_info_decode_parts (const guint8 *data, gsize len, GError **error);
 
-/* Over a stream that multistream-select has already agreed on PH_IDENTIFY_PROTOCOL_ID for. */
+/* Over a stream that multistream-select has already agreed on PH_IDENTIFY_PROTOCOL_ID for. The
+ * push variant moves the same bytes the other way (its opener writes and closes), so a push is
+ * received with ph_identify_request and sent with ph_identify_respond. */
 
 /* Requester: reads the peer's message to the end of the stream (at most PH_IDENTIFY_MAX_SIZE
  * bytes), then half-closes our side. Does not check the key: call ph_identify_info_check_peer. */

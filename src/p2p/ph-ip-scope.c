@@ -37,10 +37,10 @@ static const PhIpRange ipv4_ranges[] = {
 static const PhIpRange ipv6_ranges[] = {
   { { 0 }, 128, PH_IP_SCOPE_UNSPECIFIED },
   { { [15] = 1 }, 128, PH_IP_SCOPE_LOOPBACK },
-  { { 0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 }, 96, PH_IP_SCOPE_PUBLIC }, /* NAT64 */
   { { 0 }, 8, PH_IP_SCOPE_RESERVED },
   { { 0x01, 0x00 }, 64, PH_IP_SCOPE_RESERVED },   /* discard-only */
   { { 0x20, 0x01, 0x0d, 0xb8 }, 32, PH_IP_SCOPE_DOCUMENTATION },
+  { { 0x3f, 0xff, 0x00 }, 20, PH_IP_SCOPE_DOCUMENTATION },     /* RFC 9637 */
   { { 0x20, 0x01, 0x00, 0x00 }, 23, PH_IP_SCOPE_RESERVED }, /* IETF protocol assignments */
   { { 0x20, 0x00 }, 3, PH_IP_SCOPE_PUBLIC },       /* global unicast */
   { { 0xfc }, 7, PH_IP_SCOPE_ULA },
@@ -76,6 +76,7 @@ PhIpScope
 ph_ip_scope_classify (const guint8 *ip, gsize len)
 {
   static const guint8 v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  static const guint8 nat64[12] = { 0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0 };
 
   g_return_val_if_fail (ip != NULL, PH_IP_SCOPE_RESERVED);
 
@@ -83,7 +84,8 @@ ph_ip_scope_classify (const guint8 *ip, gsize len)
     return classify_in (ip, ipv4_ranges, G_N_ELEMENTS (ipv4_ranges), PH_IP_SCOPE_PUBLIC);
   if (len != 16)
     return PH_IP_SCOPE_RESERVED;
-  if (memcmp (ip, v4_mapped, sizeof v4_mapped) == 0)
+  /* An IPv4 address in IPv6 clothes is what it carries (RFC 6052 §3.1 for NAT64). */
+  if (memcmp (ip, v4_mapped, sizeof v4_mapped) == 0 || memcmp (ip, nat64, sizeof nat64) == 0)
     return ph_ip_scope_classify (ip + 12, 4);
   /* Outside 2000::/3 nothing is global unicast today. */
   return classify_in (ip, ipv6_ranges, G_N_ELEMENTS (ipv6_ranges), PH_IP_SCOPE_RESERVED);

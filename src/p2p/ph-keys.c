@@ -2,9 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Every key is held as an EVP_PKEY beside its canonical Data bytes. Parsers re-encode what they
- * read and, for the DER types, refuse input that does not re-encode to itself, so that the
- * protobuf we hash into a peer ID is the one the peer sent (go-libp2p re-encodes the same way).
+ * Every key is held as an EVP_PKEY beside its canonical Data bytes, which is what marshalling
+ * writes and peer IDs hash. go-libp2p re-encodes the keys it parses too, so we agree with it on
+ * every peer ID: DER keys must re-encode to themselves, and secp256k1 points are written
+ * compressed whatever form they came in.
  */
 #include "config.h"
 
@@ -44,7 +45,8 @@ static const guint8 secp256k1_sec1_head[] = { 0x30, 0x2e, 0x02, 0x01, 0x01, 0x04
 static const guint8 secp256k1_sec1_tail[]
     = { 0xa0, 0x07, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a };
 
-/* go-libp2p generates P-256; js-libp2p can make P-384 and P-521. Signatures always hash SHA-256. */
+/* go-libp2p makes P-256 keys and its x509 parser also reads P-384 and P-521 (P-224 aside); the
+ * signature hash is SHA-256 on every curve. */
 static const char *const ecdsa_curves[] = { "prime256v1", "secp384r1", "secp521r1" };
 
 struct _PhPublicKey
@@ -959,8 +961,8 @@ ph_private_key_get_key_type (PhPrivateKey *key)
   return key->type;
 }
 
-/* BIP 62 low S: secp256k1 verifiers built on libsecp256k1 refuse s > n/2, go's and OpenSSL's
- * signatures need not obey it, so we turn s into n - s when it is high. */
+/* BIP 62 low S: js-libp2p (noble-curves) and libsecp256k1 refuse s > n/2, which OpenSSL's
+ * signatures need not obey, so we turn a high s into n - s. go-libp2p accepts either. */
 static GBytes *
 secp256k1_normalize_signature (const guint8 *der, gsize der_len)
 {

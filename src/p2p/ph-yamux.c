@@ -304,9 +304,10 @@ fail_locked (PhYamuxSession *self, GError *error)
 {
   if (self->closed)
     {
-      g_error_free (error);
+      g_clear_error (&error);
       return;
     }
+  g_assert (error != NULL);
   self->closed = TRUE;
   self->error = error;
   broadcast_all_locked (self);
@@ -1064,10 +1065,15 @@ static gpointer
 reader_thread (gpointer user_data)
 {
   PhYamuxSession *self = user_data;
-  PhDuplex *io = self->io; /* close() frees it only after joining us */
+  PhDuplex *io;
   GError *error = NULL;
 
-  while (read_frame (self, io, &error))
+  /* close() frees the connection only after joining us, but may have taken it before we ran. */
+  g_mutex_lock (&self->lock);
+  io = self->io;
+  g_mutex_unlock (&self->lock);
+
+  while (io != NULL && read_frame (self, io, &error))
     ;
 
   g_mutex_lock (&self->lock);

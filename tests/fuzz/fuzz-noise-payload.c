@@ -28,8 +28,10 @@
 #include "p2p/ph-noise.h"
 #include "p2p/ph-p2p-error.h"
 
-int LLVMFuzzerInitialize (int *argc, char ***argv);
-int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+int
+LLVMFuzzerInitialize (int *argc, char ***argv);
+int
+LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
 /* RFC 7748 §6.1, Alice's public key: any 32 bytes would do. */
 static const guint8 STATIC_KEY[PH_NOISE_KEY_LEN] = {

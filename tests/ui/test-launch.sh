@@ -21,7 +21,13 @@ inner() {
     export HOME=$(mktemp -d) XDG_CONFIG_HOME= XDG_STATE_HOME= GSETTINGS_BACKEND=memory
     # cairo: a GL frame is not visible to a root-window grab on Xvfb; no portals on this bus
     export GSK_RENDERER=cairo GDK_DEBUG=no-portals
-    "$exe" &
+    # From the main build, start it the way the README says: build-aux/dev run.
+    local cmd=("$exe")
+    if [ "$exe" = "${PORTHOLE_SRCDIR:-}/build/src/porthole" ]; then
+        cmd=("$PORTHOLE_SRCDIR/build-aux/dev" run)
+    fi
+    echo "launching: ${cmd[*]}" >&2
+    "${cmd[@]}" &
     local pid=$! found=
     for _ in $(seq 1 100); do
         if xwininfo -root -tree 2>/dev/null | grep -q '"Porthole"'; then found=1; break; fi
@@ -38,7 +44,7 @@ if [ "${1:-}" = --inner ]; then
     inner
     exit
 fi
-export exe shot
+export exe shot PORTHOLE_SRCDIR
 
 echo "1..2"
 if xvfb-run -a -s "-screen 0 1024x768x24" dbus-run-session -- "$0" --inner >&2; then

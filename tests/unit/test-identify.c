@@ -426,6 +426,31 @@ test_observed_addr_skipped (void)
   g_assert_true (info->observed_addr_skipped);
 }
 
+/* Present but empty is not absent: an empty string replaces an earlier value. */
+static void
+test_empty_strings (void)
+{
+  g_autoptr (GByteArray) message = g_byte_array_new ();
+  g_autoptr (PhIdentifyInfo) info = NULL;
+  g_autoptr (GError) error = NULL;
+
+  append_string (message, 6, "agent/1.0");
+  append_string (message, 6, "");
+  append_string (message, 5, "");
+  append_string (message, 3, "");
+  append_field (message, 8, "", 0);
+
+  info = ph_identify_info_decode (message->data, message->len, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (info);
+  g_assert_cmpstr (info->agent_version, ==, "");
+  g_assert_cmpstr (info->protocol_version, ==, "");
+  g_assert_cmpuint (info->protocols->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (info->protocols, 0), ==, "");
+  g_assert_nonnull (info->signed_peer_record);
+  g_assert_cmpuint (g_bytes_get_size (info->signed_peer_record), ==, 0);
+}
+
 static void
 test_bad_listen_addrs_skipped (void)
 {
@@ -859,6 +884,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/identify/hand-made", test_hand_made);
   g_test_add_func ("/identify/multi-part", test_multi_part);
   g_test_add_func ("/identify/observed-addr-skipped", test_observed_addr_skipped);
+  g_test_add_func ("/identify/empty-strings", test_empty_strings);
   g_test_add_func ("/identify/bad-listen-addrs-skipped", test_bad_listen_addrs_skipped);
   g_test_add_func ("/identify/public-key", test_public_key);
   g_test_add_func ("/identify/public-key-bad", test_public_key_bad);

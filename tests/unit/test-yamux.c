@@ -970,6 +970,32 @@ test_free_session_before_streams (void)
   g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_CLOSED);
 }
 
+static void
+test_free_at_once (void)
+{
+  /* Freed before its threads even ran (found by fuzz-yamux; a race, so many rounds). */
+  for (guint i = 0; i < 1000; i++)
+    {
+      PhDuplex *raw;
+      PhYamuxSession *session = make_raw (&raw, i % 2, NULL);
+
+      /* the peer is gone already: close's Go Away fails at once */
+      ph_duplex_free (raw);
+      ph_yamux_session_free (session);
+    }
+  for (guint i = 0; i < 100; i++)
+    {
+      PhYamuxSession *client;
+      PhYamuxSession *server;
+
+      make_pair (&client, &server, NULL);
+      ph_yamux_session_free (client);
+      if (i % 2)
+        ph_yamux_session_close (server);
+      ph_yamux_session_free (server);
+    }
+}
+
 /* A raw peer: what goes on the wire, and what a broken or hostile peer does */
 
 static void
@@ -1405,6 +1431,30 @@ test_wire_rst_and_fin_from_peer (void)
 }
 
 static void
+test_wire_ping_flood_without_reading (void)
+{
+  g_autoptr (PhDuplex) raw = NULL;
+  g_autoptr (PhYamuxSession) session = make_raw (&raw, FALSE, NULL);
+  g_autofree guint8 *pings = g_malloc (1000 * PH_YAMUX_HEADER_LEN);
+  GCancellable *closed = ph_yamux_session_get_closed_cancellable (session);
+
+  for (guint i = 0; i < 1000; i++)
+    {
+      PhYamuxHeader ping = { PH_YAMUX_TYPE_PING, PH_YAMUX_FLAG_SYN, 0, i };
+
+      ph_yamux_header_encode (&ping, pings + i * PH_YAMUX_HEADER_LEN);
+    }
+  /* The pongs fill the pipe (1 MiB) since the peer never reads them; our reader keeps reading,
+   * and the pongs it cannot send end the session (which then reads no more: the last write may
+   * time out). */
+  for (guint round = 0; round < 200 && !g_cancellable_is_cancelled (closed); round++)
+    if (!ph_duplex_write (raw, pings, 1000 * PH_YAMUX_HEADER_LEN, ph_deadline_in (500), NULL,
+                          NULL))
+      break;
+  assert_closed_with (session, PH_P2P_ERROR, PH_P2P_ERROR_LIMIT);
+}
+
+static void
 test_wire_session_death_callback (void)
 {
   g_autoptr (PhDuplex) raw = NULL;
@@ -1438,6 +1488,7 @@ main (int argc, char **argv)
   g_test_add_func ("/yamux/session/cancel-read", test_cancel_read);
   g_test_add_func ("/yamux/session/close-wakes-everyone", test_close_wakes_everyone);
   g_test_add_func ("/yamux/session/free-before-streams", test_free_session_before_streams);
+  g_test_add_func ("/yamux/session/free-at-once", test_free_at_once);
 
   g_test_add_func ("/yamux/wire/open-write-close", test_wire_open_write_close);
   g_test_add_func ("/yamux/wire/accept", test_wire_accept);
@@ -1456,6 +1507,7 @@ main (int argc, char **argv)
   g_test_add_func ("/yamux/wire/disconnect-wakes-blocked-reader",
                    test_wire_disconnect_wakes_blocked_reader);
   g_test_add_func ("/yamux/wire/rst-from-peer", test_wire_rst_and_fin_from_peer);
+  g_test_add_func ("/yamux/wire/ping-flood-without-reading", test_wire_ping_flood_without_reading);
   g_test_add_func ("/yamux/wire/session-death-cancellable", test_wire_session_death_callback);
 
   return g_test_run ();
