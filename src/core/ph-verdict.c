@@ -50,23 +50,23 @@ ph_probe_result_to_string (PhProbeResult result)
 {
   switch (result)
     {
-    case PH_PROBE_RESULT_REACHABLE:
-      return "reachable";
-    case PH_PROBE_RESULT_UNREACHABLE:
-      return "unreachable";
-    case PH_PROBE_RESULT_DIAL_BACK_FAILED:
-      return "dial-back-failed";
-    case PH_PROBE_RESULT_UNPROVEN:
-      return "unproven";
-    case PH_PROBE_RESULT_REFUSED:
-      return "refused";
-    case PH_PROBE_RESULT_NO_ANSWER:
-      return "no-answer";
-    case PH_PROBE_RESULT_UNSUPPORTED:
-      return "unsupported";
-    case PH_PROBE_RESULT_ERROR:
-    default:
-      return "error";
+      case PH_PROBE_RESULT_REACHABLE:
+        return "reachable";
+      case PH_PROBE_RESULT_UNREACHABLE:
+        return "unreachable";
+      case PH_PROBE_RESULT_DIAL_BACK_FAILED:
+        return "dial-back-failed";
+      case PH_PROBE_RESULT_UNPROVEN:
+        return "unproven";
+      case PH_PROBE_RESULT_REFUSED:
+        return "refused";
+      case PH_PROBE_RESULT_NO_ANSWER:
+        return "no-answer";
+      case PH_PROBE_RESULT_UNSUPPORTED:
+        return "unsupported";
+      case PH_PROBE_RESULT_ERROR:
+      default:
+        return "error";
     }
 }
 
@@ -136,7 +136,8 @@ split_address (const char *multiaddr, char **ip, guint *port)
   if (!multiaddr)
     return FALSE;
   parts = g_strsplit (multiaddr, "/", 0);
-  if (g_strv_length (parts) < 5 || (g_strcmp0 (parts[1], "ip4") != 0 && g_strcmp0 (parts[1], "ip6") != 0))
+  if (g_strv_length (parts) < 5
+      || (g_strcmp0 (parts[1], "ip4") != 0 && g_strcmp0 (parts[1], "ip6") != 0))
     return FALSE;
   if (ip)
     *ip = g_strdup (parts[2]);
@@ -170,7 +171,7 @@ typedef struct
   GPtrArray *unreachable_groups; /* groups that tried and failed */
   GPtrArray *answered_groups;    /* groups we reached at all */
   GPtrArray *observed_ips;
-  gboolean symmetric;            /* one local port, several observed ports */
+  gboolean symmetric; /* one local port, several observed ports */
 } Tally;
 
 static void
@@ -220,21 +221,21 @@ tally_evidence (Tally *t, GPtrArray *evidence, PhFamily family, PhFamilyVerdict 
 
       switch (e->result)
         {
-        case PH_PROBE_RESULT_REACHABLE:
-          add_unique (t->reachable_groups, e->group);
-          add_unique (out->addresses, e->address);
-          break;
-        case PH_PROBE_RESULT_UNREACHABLE:
-          add_unique (t->unreachable_groups, e->group);
-          break;
-        case PH_PROBE_RESULT_DIAL_BACK_FAILED:
-        case PH_PROBE_RESULT_UNPROVEN:
-        case PH_PROBE_RESULT_REFUSED:
-        case PH_PROBE_RESULT_NO_ANSWER:
-        case PH_PROBE_RESULT_UNSUPPORTED:
-        case PH_PROBE_RESULT_ERROR:
-        default:
-          break;
+          case PH_PROBE_RESULT_REACHABLE:
+            add_unique (t->reachable_groups, e->group);
+            add_unique (out->addresses, e->address);
+            break;
+          case PH_PROBE_RESULT_UNREACHABLE:
+            add_unique (t->unreachable_groups, e->group);
+            break;
+          case PH_PROBE_RESULT_DIAL_BACK_FAILED:
+          case PH_PROBE_RESULT_UNPROVEN:
+          case PH_PROBE_RESULT_REFUSED:
+          case PH_PROBE_RESULT_NO_ANSWER:
+          case PH_PROBE_RESULT_UNSUPPORTED:
+          case PH_PROBE_RESULT_ERROR:
+          default:
+            break;
         }
     }
 }
@@ -252,8 +253,8 @@ static void
 name_ipv4_causes (const PhVerdictFacts *facts, const Tally *t, PhFamilyVerdict *out)
 {
   const char *observed = t->observed_ips->len ? g_ptr_array_index (t->observed_ips, 0) : NULL;
-  PhIpScope igd_scope = facts->igd_external_ipv4 ? scope_of (facts->igd_external_ipv4)
-                                                 : PH_IP_SCOPE_PUBLIC;
+  PhIpScope igd_scope
+      = facts->igd_external_ipv4 ? scope_of (facts->igd_external_ipv4) : PH_IP_SCOPE_PUBLIC;
 
   /* A router whose WAN side is in 100.64/10 sits behind the ISP's NAT; one whose WAN side is
    * private, or differs from what servers see, sits behind another router. Either way a mapping

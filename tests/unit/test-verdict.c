@@ -17,8 +17,8 @@ add (GPtrArray *evidence, const char *server_ip, PhFamily family, PhProbeResult 
   e->group = ph_verdict_group_for_address (server_ip);
   e->family = family;
   e->protocol = PH_PROBE_PROTOCOL_AUTONAT_V2;
-  e->address = g_strdup (family == PH_FAMILY_IPV6 ? "/ip6/2a00:2::10/tcp/4001"
-                                                  : "/ip4/7.0.0.2/tcp/4001");
+  e->address
+      = g_strdup (family == PH_FAMILY_IPV6 ? "/ip6/2a00:2::10/tcp/4001" : "/ip4/7.0.0.2/tcp/4001");
   e->observed = g_strdup (observed);
   e->local_port = local_port;
   e->result = result;
@@ -186,7 +186,7 @@ test_nat_kinds (void)
   } cases[] = {
     { "100.64.3.2", "cgnat", "double-nat" },
     { "10.0.0.2", "double-nat", "cgnat" },
-    { "7.9.9.9", "double-nat", "cgnat" },  /* public, but not what the servers see */
+    { "7.9.9.9", "double-nat", "cgnat" }, /* public, but not what the servers see */
     { "7.0.0.2", "behind-nat", "double-nat" },
   };
 
