@@ -17,6 +17,7 @@ main (int argc, char *argv[])
   g_autoptr (GError) error = NULL;
   g_autoptr (PhApplication) app = NULL;
   char *app_argv[3] = { argv[0], NULL, NULL };
+  PhCheckOptions overrides = { 0 };
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -26,7 +27,7 @@ main (int argc, char *argv[])
   if (!ph_command_line_parse (&command_line, &argc, &argv, &error))
     {
       /* One line, so scripts can show it as it is. */
-      g_printerr ("porthole: %s (%s)\n", error->message, _("see “porthole --help”"));
+      g_printerr ("porthole: %s (%s)\n", error->message, _ ("see “porthole --help”"));
       return 2;
     }
   if (command_line.version)
@@ -39,6 +40,9 @@ main (int argc, char *argv[])
 
   if (command_line.gapplication_service)
     app_argv[1] = "--gapplication-service";
-  app = ph_application_new ();
+  overrides.port = command_line.port_given ? (guint) command_line.port : 0;
+  overrides.timeout_s = command_line.timeout_given ? (guint) command_line.timeout_s : 0;
+  overrides.peers = command_line.peers;
+  app = ph_application_new (&overrides);
   return g_application_run (G_APPLICATION (app), app_argv[1] ? 2 : 1, app_argv);
 }

@@ -13,18 +13,56 @@
 struct _PhApplication
 {
   AdwApplication parent_instance;
+
+  PhCheckOptions overrides; /* zero: take the settings */
+  GSettings *settings;
 };
 
 G_DEFINE_FINAL_TYPE (PhApplication, ph_application, ADW_TYPE_APPLICATION)
 
 PhApplication *
-ph_application_new (void)
+ph_application_new (const PhCheckOptions *overrides)
 {
-  return g_object_new (PH_TYPE_APPLICATION,
-                       "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
-                       "resource-base-path", "/io/github/porthole/Porthole",
-                       NULL);
+  PhApplication *self = g_object_new (PH_TYPE_APPLICATION, "application-id", APP_ID, "flags",
+                                      G_APPLICATION_DEFAULT_FLAGS, "resource-base-path",
+                                      "/io/github/porthole/Porthole", NULL);
+
+  if (overrides)
+    {
+      self->overrides = *overrides;
+      self->overrides.peers = g_strdupv (overrides->peers);
+    }
+  return self;
+}
+
+void
+ph_application_get_check_options (PhApplication *self, PhCheckOptions *options)
+{
+  g_auto (GStrv) peers = NULL;
+
+  g_return_if_fail (PH_IS_APPLICATION (self));
+
+  if (!self->settings)
+    self->settings = g_settings_new (APP_ID);
+  options->port
+      = self->overrides.port ? self->overrides.port : g_settings_get_uint (self->settings, "port");
+  options->timeout_s = self->overrides.timeout_s
+                           ? self->overrides.timeout_s
+                           : g_settings_get_uint (self->settings, "probe-timeout");
+  /* a non-empty list replaces the default servers; so does --peer */
+  peers = self->overrides.peers ? g_strdupv (self->overrides.peers)
+                                : g_settings_get_strv (self->settings, "peers");
+  options->peers = peers && peers[0] ? g_steal_pointer (&peers) : NULL;
+}
+
+static void
+ph_application_finalize (GObject *object)
+{
+  PhApplication *self = PH_APPLICATION (object);
+
+  ph_check_options_clear (&self->overrides);
+  g_clear_object (&self->settings);
+  G_OBJECT_CLASS (ph_application_parent_class)->finalize (object);
 }
 
 static void
@@ -43,18 +81,13 @@ about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
   const char *developers[] = { "The Porthole developers", NULL };
 
-  adw_show_about_window (parent,
-                         "application-name", _("Porthole"),
-                         "application-icon", APP_ID,
-                         "developer-name", _("The Porthole developers"),
-                         "version", PACKAGE_VERSION,
-                         "website", "https://github.com/porthole/porthole",
-                         "issue-url", "https://github.com/porthole/porthole/issues",
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "developers", developers,
+  adw_show_about_window (parent, "application-name", _ ("Porthole"), "application-icon", APP_ID,
+                         "developer-name", _ ("The Porthole developers"), "version",
+                         PACKAGE_VERSION, "website", "https://github.com/porthole/porthole",
+                         "issue-url", "https://github.com/porthole/porthole/issues", "license-type",
+                         GTK_LICENSE_GPL_3_0, "developers", developers,
                          /* TRANSLATORS: your names, one per line */
-                         "translator-credits", _("translator-credits"),
-                         NULL);
+                         "translator-credits", _ ("translator-credits"), NULL);
 }
 
 static void
@@ -91,6 +124,7 @@ ph_application_class_init (PhApplicationClass *klass)
 
   porthole_register_resource ();
 
+  G_OBJECT_CLASS (klass)->finalize = ph_application_finalize;
   app_class->activate = ph_application_activate;
   app_class->startup = ph_application_startup;
 }

@@ -11,6 +11,10 @@ G_BEGIN_DECLS
 #define PH_TYPE_APPLICATION (ph_application_get_type ())
 G_DECLARE_FINAL_TYPE (PhApplication, ph_application, PH, APPLICATION, AdwApplication)
 
-PhApplication *ph_application_new (void);
+#include "core/ph-check.h"
+
+PhApplication *ph_application_new (const PhCheckOptions *overrides);
+/* What a check should use: the command line's --port/--peer/--timeout over the settings. */
+void ph_application_get_check_options (PhApplication *self, PhCheckOptions *options);
 
 G_END_DECLS

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "core/ph-check.h"
+#include "p2p/ph-multiaddr.h"
 #include "ph-command-line.h"
 
 #define MAX_TIMEOUT_S 600
@@ -23,29 +24,41 @@ validate (PhCommandLine *self, int argc, char **argv, GError **error)
 {
   if (argc > 1)
     {
-      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("unexpected argument “%s”"), argv[1]);
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, _ ("unexpected argument “%s”"),
+                   argv[1]);
       return FALSE;
     }
   if (self->port < 1 || self->port > 65535)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("--port must be between 1 and 65535, not %d"), self->port);
+                   _ ("--port must be between 1 and 65535, not %d"), self->port);
       return FALSE;
     }
   if (self->timeout_s < 1 || self->timeout_s > MAX_TIMEOUT_S)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   _("--timeout must be between 1 and %d seconds, not %d"), MAX_TIMEOUT_S,
+                   _ ("--timeout must be between 1 and %d seconds, not %d"), MAX_TIMEOUT_S,
                    self->timeout_s);
       return FALSE;
     }
-  if (!self->check && (self->json || self->peers))
+  if (!self->check && self->json)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                           self->json ? _("--json goes with --check")
-                                      : _("--peer goes with --check"));
+                           _ ("--json goes with --check"));
       return FALSE;
+    }
+  for (guint i = 0; self->peers && self->peers[i]; i++)
+    {
+      g_autoptr (GError) local_error = NULL;
+      g_autoptr (PhMultiaddr) ma = ph_multiaddr_new_from_string (self->peers[i], &local_error);
+
+      if (!ma)
+        {
+          g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                       _ ("--peer “%s” is not a multiaddr: %s"), self->peers[i],
+                       local_error->message);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -53,41 +66,48 @@ validate (PhCommandLine *self, int argc, char **argv, GError **error)
 gboolean
 ph_command_line_parse (PhCommandLine *self, int *argc, char ***argv, GError **error)
 {
-  const GOptionEntry entries[] = {
-    { "version", 0, 0, G_OPTION_ARG_NONE, &self->version, N_("Show the version and exit"), NULL },
-    { "check", 0, 0, G_OPTION_ARG_NONE, &self->check,
-      N_("Check reachability without a window and print a report"), NULL },
-    { "json", 0, 0, G_OPTION_ARG_NONE, &self->json, N_("With --check: print the report as JSON"),
-      NULL },
-    { "port", 0, 0, G_OPTION_ARG_INT, &self->port,
-      N_("The node’s swarm port to check (default 4001)"), N_("PORT") },
-    { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->peers,
-      N_("Ask this peer instead of the default servers (repeatable)"), N_("MULTIADDR") },
-    { "timeout", 0, 0, G_OPTION_ARG_INT, &self->timeout_s,
-      N_("Give the whole check at most this many seconds (default 30)"), N_("SECONDS") },
-    { "gapplication-service", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
-      &self->gapplication_service, NULL, NULL },
-    { NULL }
-  };
+  const GOptionEntry entries[]
+      = { { "version", 0, 0, G_OPTION_ARG_NONE, &self->version, N_ ("Show the version and exit"),
+            NULL },
+          { "check", 0, 0, G_OPTION_ARG_NONE, &self->check,
+            N_ ("Check reachability without a window and print a report"), NULL },
+          { "json", 0, 0, G_OPTION_ARG_NONE, &self->json,
+            N_ ("With --check: print the report as JSON"), NULL },
+          { "port", 0, 0, G_OPTION_ARG_INT, &self->port,
+            N_ ("The node’s swarm port to check (default 4001)"), N_ ("PORT") },
+          { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->peers,
+            N_ ("Ask this peer instead of the default servers (repeatable)"), N_ ("MULTIADDR") },
+          { "timeout", 0, 0, G_OPTION_ARG_INT, &self->timeout_s,
+            N_ ("Give the whole check at most this many seconds (default 30)"), N_ ("SECONDS") },
+          { "gapplication-service", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
+            &self->gapplication_service, NULL, NULL },
+          { NULL } };
   g_autoptr (GOptionContext) context = NULL;
 
   g_return_val_if_fail (self != NULL, FALSE);
 
-  self->port = PH_DEFAULT_PORT;
-  self->timeout_s = PH_DEFAULT_TIMEOUT_S;
+  /* sentinels, to tell "given" from "default" */
+  self->port = G_MININT;
+  self->timeout_s = G_MININT;
 
   context = g_option_context_new (NULL);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   g_option_context_set_summary (context,
-                                _("Find out whether peers on the internet can reach your IPFS "
-                                  "node, and fix it."));
+                                _ ("Find out whether peers on the internet can reach your IPFS "
+                                   "node, and fix it."));
   g_option_context_set_description (
-      context, _("Exit status with --check: 0 reachable, 1 unreachable, 3 unknown; 2 means the "
-                 "command line was wrong."));
+      context, _ ("Exit status with --check: 0 reachable, 1 unreachable, 3 unknown; 2 means the "
+                  "command line was wrong."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, argc, argv, error))
     return FALSE;
+  self->port_given = self->port != G_MININT;
+  self->timeout_given = self->timeout_s != G_MININT;
+  if (!self->port_given)
+    self->port = PH_DEFAULT_PORT;
+  if (!self->timeout_given)
+    self->timeout_s = PH_DEFAULT_TIMEOUT_S;
   return validate (self, *argc, *argv, error);
 }
 
@@ -141,6 +161,10 @@ ph_command_line_run_check (const PhCommandLine *self)
   options.port = (guint) self->port;
   options.timeout_s = (guint) self->timeout_s;
   options.peers = g_strdupv (self->peers);
+  if (ph_check_allow_private ())
+    g_printerr ("porthole: %s\n",
+                _ ("TEST MODE: private and loopback addresses may be sent to servers "
+                   "(PORTHOLE_TEST_ALLOW_PRIVATE_ADDRESSES=1)"));
 
   g_main_context_push_thread_default (context);
   wait.loop = g_main_loop_new (context, FALSE);

@@ -16,6 +16,8 @@ typedef struct
   gboolean gapplication_service;
   int port;
   int timeout_s;
+  gboolean port_given;    /* on the command line, rather than the default */
+  gboolean timeout_given;
   char **peers;
 } PhCommandLine;
 

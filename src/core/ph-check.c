@@ -4,10 +4,26 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include "ph-check.h"
+#include "ph-probe.h"
+#include "ph-verdict.h"
+
+/* kubo's compiled-in fallback (boxo autoconf/fallbacks.go), TCP entries: the servers a check asks
+ * when the user names none. Only ever used on users' machines; tests always pass their own. */
+static const char *const default_servers[]
+    = { "/dnsaddr/bootstrap.libp2p.io/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN",
+        "/dnsaddr/bootstrap.libp2p.io/p2p/QmQCU2EcMqAqQPR2i9bChDtGNJchTbq5TbXJJ16u19uLTa",
+        "/dnsaddr/bootstrap.libp2p.io/p2p/QmbLHAnMoJPWSCR5Zhtx6BHJX9KiKNN6tpvbUcqanj75Nb",
+        "/dnsaddr/bootstrap.libp2p.io/p2p/QmcZf59bWwK5XFi76CZX8cbJ4BhTzzA3gU1ZjYZcYW3dwt",
+        "/dnsaddr/va1.bootstrap.libp2p.io/p2p/12D3KooWKnDdG3iXw9eTFijk3EWSunZcFi54Zka4wmtqtt6rPxc8",
+        "/ip4/104.131.131.82/tcp/4001/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ",
+        NULL };
 
 typedef struct
 {
+  PhCheckOptions options;
   PhDiagnosis *diagnosis;
   gint64 started_us;
   guint pending;
@@ -16,6 +32,7 @@ typedef struct
 static void
 check_data_free (CheckData *data)
 {
+  ph_check_options_clear (&data->options);
   g_clear_object (&data->diagnosis);
   g_free (data);
 }
@@ -26,23 +43,137 @@ ph_check_options_clear (PhCheckOptions *options)
   g_clear_pointer (&options->peers, g_strfreev);
 }
 
+const char *const *
+ph_check_default_servers (void)
+{
+  return default_servers;
+}
+
+gboolean
+ph_check_allow_private (void)
+{
+  return g_strcmp0 (g_getenv (PH_PROBE_ALLOW_PRIVATE_ENV), "1") == 0;
+}
+
+/* --- deciding -------------------------------------------------------------------------------- */
+
 static void
-check_step_done (GTask *task)
+facts_from_lan (PhVerdictFacts *facts, const PhLanFacts *lan)
+{
+  facts->local_ipv4 = g_ptr_array_new_with_free_func (g_free);
+  if (!lan)
+    return;
+  for (guint i = 0; i < lan->addresses->len; i++)
+    {
+      const PhLanAddress *a = g_ptr_array_index (lan->addresses, i);
+
+      if (a->family == AF_INET)
+        g_ptr_array_add (facts->local_ipv4, g_strdup (a->address));
+      else if (a->scope == PH_IP_SCOPE_PUBLIC && !a->deprecated)
+        facts->has_global_ipv6 = TRUE;
+    }
+  facts->has_ipv6_route = ph_lan_facts_default_route (lan, AF_INET6) != NULL;
+}
+
+static void
+decide (CheckData *data, PhProbeReport *report)
+{
+  g_auto (PhVerdictFacts) facts = { 0 };
+
+  facts_from_lan (&facts, ph_diagnosis_get_lan (data->diagnosis));
+  facts.port_in_use = report->port_in_use;
+  /* on a test topology the "public" IPv6 may be whatever the test made: trust the evidence */
+  if (ph_check_allow_private ())
+    facts.has_global_ipv6 = facts.has_ipv6_route = TRUE;
+
+  for (PhFamily f = PH_FAMILY_IPV4; f <= PH_FAMILY_IPV6; f++)
+    {
+      PhFamilyVerdict v = { 0 };
+
+      ph_verdict_decide (&facts, report->evidence, f, &v);
+      ph_diagnosis_set_family (data->diagnosis, f, v.verdict, v.reason);
+      ph_diagnosis_set_family_causes (data->diagnosis, f, v.causes, v.addresses, v.confident);
+      ph_family_verdict_clear (&v);
+    }
+  ph_diagnosis_take_probes (data->diagnosis, g_steal_pointer (&report->evidence), report->peer_id);
+}
+
+static void
+finish (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  ph_diagnosis_set_elapsed_ms (data->diagnosis,
+                               (g_get_monotonic_time () - data->started_us) / 1000);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+  g_task_return_pointer (task, g_object_ref (data->diagnosis), g_object_unref);
+}
+
+/* --- probing --------------------------------------------------------------------------------- */
+
+static void
+probe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhProbeReport) report = ph_probe_run_finish (result, &error);
+
+  if (!report)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          finish (task);
+          return;
+        }
+      ph_diagnosis_set_family (data->diagnosis, PH_FAMILY_IPV4, PH_VERDICT_UNKNOWN, error->message);
+      ph_diagnosis_set_family (data->diagnosis, PH_FAMILY_IPV6, PH_VERDICT_UNKNOWN, error->message);
+      finish (task);
+      return;
+    }
+  decide (data, report);
+  finish (task);
+}
+
+static void
+start_probe (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  g_auto (PhProbeOptions) probe = { 0 };
+  const char *const *servers
+      = data->options.peers ? (const char *const *) data->options.peers : default_servers;
+
+  probe.port = data->options.port;
+  probe.timeout_ms = data->options.timeout_s * 1000;
+  probe.allow_private = ph_check_allow_private ();
+  probe.servers = g_ptr_array_new_with_free_func ((GDestroyNotify) ph_multiaddr_unref);
+  for (guint i = 0; servers[i]; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      PhMultiaddr *ma = ph_multiaddr_new_from_string (servers[i], &error);
+
+      if (ma)
+        g_ptr_array_add (probe.servers, ma);
+      else
+        g_warning ("server %s: %s", servers[i], error->message);
+    }
+
+  ph_probe_run_async (&probe, g_task_get_cancellable (task), probe_done_cb, g_object_ref (task));
+}
+
+/* --- gathering ------------------------------------------------------------------------------- */
+
+static void
+gathered (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
 
   if (--data->pending > 0)
     return;
-
-  /* The probe is not built yet: say so rather than guess. */
-  ph_diagnosis_set_family (data->diagnosis, PH_FAMILY_IPV4, PH_VERDICT_UNKNOWN, "not probed");
-  ph_diagnosis_set_family (data->diagnosis, PH_FAMILY_IPV6, PH_VERDICT_UNKNOWN, "not probed");
-  ph_diagnosis_set_elapsed_ms (data->diagnosis,
-                               (g_get_monotonic_time () - data->started_us) / 1000);
-
   if (g_task_return_error_if_cancelled (task))
     return;
-  g_task_return_pointer (task, g_object_ref (data->diagnosis), g_object_unref);
+  start_probe (task);
 }
 
 static void
@@ -69,7 +200,7 @@ lan_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     ph_diagnosis_take_lan (data->diagnosis, facts);
   else
     ph_diagnosis_set_lan_error (data->diagnosis, error);
-  check_step_done (task);
+  gathered (task);
 }
 
 static void
@@ -84,7 +215,7 @@ nm_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     ph_diagnosis_take_nm (data->diagnosis, facts);
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("NetworkManager facts: %s", error->message);
-  check_step_done (task);
+  gathered (task);
 }
 
 void
@@ -101,6 +232,9 @@ ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, ph_check_run_async);
   data = g_new0 (CheckData, 1);
+  data->options.port = options->port ? options->port : PH_DEFAULT_PORT;
+  data->options.timeout_s = options->timeout_s ? options->timeout_s : PH_DEFAULT_TIMEOUT_S;
+  data->options.peers = options->peers && options->peers[0] ? g_strdupv (options->peers) : NULL;
   data->diagnosis = ph_diagnosis_new ();
   data->started_us = g_get_monotonic_time ();
   data->pending = 2;

@@ -23,6 +23,11 @@ typedef struct
 void ph_check_options_clear (PhCheckOptions *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PhCheckOptions, ph_check_options_clear)
 
+/* The servers asked when the user names none (the IPFS bootstrap peers). */
+const char *const *ph_check_default_servers (void);
+/* PORTHOLE_TEST_ALLOW_PRIVATE_ADDRESSES=1: tests only. */
+gboolean ph_check_allow_private (void);
+
 /* Runs on the caller's main context; blocking work goes to worker threads. */
 void ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data);

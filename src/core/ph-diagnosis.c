@@ -8,11 +8,15 @@
 #include <sys/socket.h>
 
 #include "ph-diagnosis.h"
+#include "ph-verdict.h"
 
 typedef struct
 {
   PhVerdict verdict;
   char *reason;
+  gboolean confident;
+  GPtrArray *causes;    /* char* */
+  GPtrArray *addresses; /* char* */
 } PhFamilyResult;
 
 struct _PhDiagnosis
@@ -23,6 +27,8 @@ struct _PhDiagnosis
   char *lan_error;
   PhNmFacts *nm;
   PhFamilyResult families[2];
+  GPtrArray *probes; /* PhProbeEvidence */
+  char *peer_id;
   guint64 elapsed_ms;
 };
 
@@ -37,7 +43,13 @@ ph_diagnosis_finalize (GObject *object)
   g_clear_pointer (&self->lan_error, g_free);
   g_clear_pointer (&self->nm, ph_nm_facts_free);
   for (guint i = 0; i < G_N_ELEMENTS (self->families); i++)
-    g_clear_pointer (&self->families[i].reason, g_free);
+    {
+      g_clear_pointer (&self->families[i].reason, g_free);
+      g_clear_pointer (&self->families[i].causes, g_ptr_array_unref);
+      g_clear_pointer (&self->families[i].addresses, g_ptr_array_unref);
+    }
+  g_clear_pointer (&self->probes, g_ptr_array_unref);
+  g_clear_pointer (&self->peer_id, g_free);
 
   G_OBJECT_CLASS (ph_diagnosis_parent_class)->finalize (object);
 }
@@ -51,6 +63,60 @@ ph_diagnosis_class_init (PhDiagnosisClass *klass)
 static void
 ph_diagnosis_init (PhDiagnosis *self)
 {
+  for (guint i = 0; i < G_N_ELEMENTS (self->families); i++)
+    {
+      self->families[i].causes = g_ptr_array_new_with_free_func (g_free);
+      self->families[i].addresses = g_ptr_array_new_with_free_func (g_free);
+    }
+  self->probes = g_ptr_array_new_with_free_func ((GDestroyNotify) ph_probe_evidence_free);
+}
+
+static void
+copy_strings (GPtrArray *to, GPtrArray *from)
+{
+  g_ptr_array_set_size (to, 0);
+  for (guint i = 0; from && i < from->len; i++)
+    g_ptr_array_add (to, g_strdup (g_ptr_array_index (from, i)));
+}
+
+void
+ph_diagnosis_set_family_causes (PhDiagnosis *self, PhFamily family, GPtrArray *causes,
+                                GPtrArray *addresses, gboolean confident)
+{
+  g_return_if_fail (PH_IS_DIAGNOSIS (self));
+  g_return_if_fail (family <= PH_FAMILY_IPV6);
+
+  copy_strings (self->families[family].causes, causes);
+  copy_strings (self->families[family].addresses, addresses);
+  self->families[family].confident = confident;
+}
+
+GPtrArray *
+ph_diagnosis_get_family_causes (PhDiagnosis *self, PhFamily family)
+{
+  g_return_val_if_fail (PH_IS_DIAGNOSIS (self), NULL);
+  g_return_val_if_fail (family <= PH_FAMILY_IPV6, NULL);
+  return self->families[family].causes;
+}
+
+void
+ph_diagnosis_take_probes (PhDiagnosis *self, GPtrArray *evidence, const char *peer_id)
+{
+  g_return_if_fail (PH_IS_DIAGNOSIS (self));
+
+  g_clear_pointer (&self->probes, g_ptr_array_unref);
+  self->probes = evidence
+                     ? evidence
+                     : g_ptr_array_new_with_free_func ((GDestroyNotify) ph_probe_evidence_free);
+  g_free (self->peer_id);
+  self->peer_id = g_strdup (peer_id);
+}
+
+GPtrArray *
+ph_diagnosis_get_probes (PhDiagnosis *self)
+{
+  g_return_val_if_fail (PH_IS_DIAGNOSIS (self), NULL);
+  return self->probes;
 }
 
 PhDiagnosis *
@@ -101,8 +167,7 @@ ph_diagnosis_get_nm (PhDiagnosis *self)
 }
 
 void
-ph_diagnosis_set_family (PhDiagnosis *self, PhFamily family, PhVerdict verdict,
-                         const char *reason)
+ph_diagnosis_set_family (PhDiagnosis *self, PhFamily family, PhVerdict verdict, const char *reason)
 {
   g_return_if_fail (PH_IS_DIAGNOSIS (self));
   g_return_if_fail (family <= PH_FAMILY_IPV6);
@@ -170,13 +235,13 @@ ph_verdict_to_string (PhVerdict verdict)
 {
   switch (verdict)
     {
-    case PH_VERDICT_REACHABLE:
-      return "reachable";
-    case PH_VERDICT_UNREACHABLE:
-      return "unreachable";
-    case PH_VERDICT_UNKNOWN:
-    default:
-      return "unknown";
+      case PH_VERDICT_REACHABLE:
+        return "reachable";
+      case PH_VERDICT_UNREACHABLE:
+        return "unreachable";
+      case PH_VERDICT_UNKNOWN:
+      default:
+        return "unknown";
     }
 }
 
@@ -200,11 +265,17 @@ add_family_json (PhDiagnosis *self, JsonBuilder *builder, PhFamily family)
       json_builder_set_member_name (builder, "reason");
       json_builder_add_string_value (builder, result->reason);
     }
+  json_builder_set_member_name (builder, "confident");
+  json_builder_add_boolean_value (builder, result->confident);
   json_builder_set_member_name (builder, "causes");
   json_builder_begin_array (builder);
+  for (guint i = 0; i < result->causes->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (result->causes, i));
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "addresses");
   json_builder_begin_array (builder);
+  for (guint i = 0; i < result->addresses->len; i++)
+    json_builder_add_string_value (builder, g_ptr_array_index (result->addresses, i));
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 }
@@ -250,8 +321,16 @@ ph_diagnosis_to_json (PhDiagnosis *self)
     }
   add_family_json (self, builder, PH_FAMILY_IPV4);
   add_family_json (self, builder, PH_FAMILY_IPV6);
+  if (self->peer_id)
+    {
+      json_builder_set_member_name (builder, "peer_id");
+      json_builder_add_string_value (builder, self->peer_id);
+    }
   json_builder_set_member_name (builder, "probes");
   json_builder_begin_array (builder);
+  for (guint i = 0; i < self->probes->len; i++)
+    json_builder_add_value (builder,
+                            ph_probe_evidence_to_json (g_ptr_array_index (self->probes, i)));
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "lan");
   json_builder_add_value (builder, lan_to_json (self));
@@ -267,13 +346,13 @@ ph_diagnosis_exit_status (PhDiagnosis *self)
 {
   switch (ph_diagnosis_get_verdict (self))
     {
-    case PH_VERDICT_REACHABLE:
-      return 0;
-    case PH_VERDICT_UNREACHABLE:
-      return 1;
-    case PH_VERDICT_UNKNOWN:
-    default:
-      return 3;
+      case PH_VERDICT_REACHABLE:
+        return 0;
+      case PH_VERDICT_UNREACHABLE:
+        return 1;
+      case PH_VERDICT_UNKNOWN:
+      default:
+        return 3;
     }
 }
 
@@ -282,13 +361,13 @@ verdict_sentence (PhVerdict verdict)
 {
   switch (verdict)
     {
-    case PH_VERDICT_REACHABLE:
-      return _("Peers on the internet can reach your node.");
-    case PH_VERDICT_UNREACHABLE:
-      return _("Peers on the internet cannot reach your node.");
-    case PH_VERDICT_UNKNOWN:
-    default:
-      return _("Porthole could not tell whether peers on the internet can reach your node.");
+      case PH_VERDICT_REACHABLE:
+        return _ ("Peers on the internet can reach your node.");
+      case PH_VERDICT_UNREACHABLE:
+        return _ ("Peers on the internet cannot reach your node.");
+      case PH_VERDICT_UNKNOWN:
+      default:
+        return _ ("Porthole could not tell whether peers on the internet can reach your node.");
     }
 }
 
@@ -297,12 +376,12 @@ append_lan_text (PhDiagnosis *self, GString *out)
 {
   const PhLanFacts *lan = self->lan;
 
-  g_string_append_printf (out, "\n%s\n", _("This machine"));
+  g_string_append_printf (out, "\n%s\n", _ ("This machine"));
   if (!lan)
     {
       g_string_append_printf (out, "  %s\n",
                               self->lan_error ? self->lan_error
-                                              : _("The network interfaces could not be read."));
+                                              : _ ("The network interfaces could not be read."));
       return;
     }
 
@@ -312,7 +391,7 @@ append_lan_text (PhDiagnosis *self, GString *out)
 
       if (iface->loopback)
         continue;
-      g_string_append_printf (out, "  %s (%s)\n", iface->name, iface->up ? _("up") : _("down"));
+      g_string_append_printf (out, "  %s (%s)\n", iface->name, iface->up ? _ ("up") : _ ("down"));
       for (guint j = 0; j < lan->addresses->len; j++)
         {
           const PhLanAddress *addr = g_ptr_array_index (lan->addresses, j);
@@ -322,7 +401,7 @@ append_lan_text (PhDiagnosis *self, GString *out)
           g_string_append_printf (out, "    %s %s/%u  %s%s\n",
                                   addr->family == AF_INET6 ? "IPv6" : "IPv4", addr->address,
                                   addr->prefix, ph_ip_scope_to_string (addr->scope),
-                                  addr->temporary ? _(", temporary") : "");
+                                  addr->temporary ? _ (", temporary") : "");
         }
     }
 
@@ -331,13 +410,13 @@ append_lan_text (PhDiagnosis *self, GString *out)
       const PhLanRoute *route = g_ptr_array_index (lan->gateways, i);
 
       /* TRANSLATORS: "Default gateway (IPv4): 192.168.1.1 via eth0" */
-      g_string_append_printf (out, "  %s (%s): %s %s %s\n", _("Default gateway"),
+      g_string_append_printf (out, "  %s (%s): %s %s %s\n", _ ("Default gateway"),
                               route->family == AF_INET6 ? "IPv6" : "IPv4",
-                              route->gateway ? route->gateway : _("on link"), _("via"),
+                              route->gateway ? route->gateway : _ ("on link"), _ ("via"),
                               route->ifname ? route->ifname : "?");
     }
   if (lan->gateways->len == 0)
-    g_string_append_printf (out, "  %s\n", _("No default route: this machine is offline."));
+    g_string_append_printf (out, "  %s\n", _ ("No default route: this machine is offline."));
 }
 
 static void
@@ -345,23 +424,92 @@ append_nm_text (PhDiagnosis *self, GString *out)
 {
   const PhNmFacts *nm = self->nm;
 
-  g_string_append_printf (out, "\n%s\n", _("NetworkManager"));
+  g_string_append_printf (out, "\n%s\n", _ ("NetworkManager"));
   if (!nm || !nm->running)
     {
       g_string_append_printf (out, "  %s\n",
-                              _("NetworkManager is not running; the facts above come from the "
-                                "kernel."));
+                              _ ("NetworkManager is not running; the facts above come from the "
+                                 "kernel."));
       return;
     }
   if (!nm->connection_id)
     {
-      g_string_append_printf (out, "  %s\n", _("No active connection."));
+      g_string_append_printf (out, "  %s\n", _ ("No active connection."));
       return;
     }
-  g_string_append_printf (out, _("  Active connection “%s” on %s\n"), nm->connection_id,
+  g_string_append_printf (out, _ ("  Active connection “%s” on %s\n"), nm->connection_id,
                           nm->device ? nm->device : "?");
-  g_string_append_printf (out, _("  IPv6 method: %s\n"),
-                          nm->ipv6_method ? nm->ipv6_method : _("unknown"));
+  g_string_append_printf (out, _ ("  IPv6 method: %s\n"),
+                          nm->ipv6_method ? nm->ipv6_method : _ ("unknown"));
+}
+
+const char *
+ph_diagnosis_explain_cause (const char *cause)
+{
+  static const struct
+  {
+    const char *cause;
+    const char *text;
+  } explanations[] = {
+    { "behind-nat", N_ ("Your router’s NAT keeps peers from dialing in. Map the port over UPnP, or "
+                        "forward it on the router by hand.") },
+    { "cgnat", N_ ("Your internet provider shares one public IPv4 address among many customers "
+                   "(carrier-grade NAT), so forwarding on your router cannot help. Use IPv6, or "
+                   "ask the provider for a public IPv4 address.") },
+    { "double-nat", N_ ("A second router sits in front of yours, so a forward on your router alone "
+                        "cannot help. Put the outer router in bridge mode, or forward the port on "
+                        "both.") },
+    { "symmetric-nat", N_ ("Your NAT gives every destination a different port, which also defeats "
+                           "hole punching.") },
+    { "firewalled", N_ ("This machine has a public address, but something drops incoming "
+                        "connections: check its firewall.") },
+    { "ipv6-unavailable", N_ ("This machine has no public IPv6 address.") },
+    { "ipv6-firewalled", N_ ("This machine has a public IPv6 address, but a firewall (usually the "
+                             "router’s) drops incoming connections to it.") },
+    { "port-in-use", N_ ("Another program holds the port and Porthole cannot speak for it, so it "
+                         "cannot check this address.") },
+    { "no-servers", N_ ("No server could be reached to ask.") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (explanations); i++)
+    if (g_strcmp0 (explanations[i].cause, cause) == 0)
+      return _ (explanations[i].text);
+  return cause;
+}
+
+static void
+append_family_text (PhDiagnosis *self, GString *out, PhFamily family)
+{
+  const PhFamilyResult *result = &self->families[family];
+
+  g_string_append_printf (out, "  %s: %s", family == PH_FAMILY_IPV6 ? "IPv6" : "IPv4",
+                          ph_verdict_to_string (result->verdict));
+  if (result->reason)
+    g_string_append_printf (out, " (%s)", result->reason);
+  for (guint i = 0; i < result->addresses->len; i++)
+    g_string_append_printf (out, "%s%s", i ? ", " : _ (" at "),
+                            (const char *) g_ptr_array_index (result->addresses, i));
+  g_string_append_c (out, '\n');
+  for (guint i = 0; i < result->causes->len; i++)
+    g_string_append_printf (out, "    %s\n",
+                            ph_diagnosis_explain_cause (g_ptr_array_index (result->causes, i)));
+}
+
+static void
+append_probes_text (PhDiagnosis *self, GString *out)
+{
+  if (self->probes->len == 0)
+    return;
+  g_string_append_printf (out, "\n%s\n", _ ("What each server said"));
+  for (guint i = 0; i < self->probes->len; i++)
+    {
+      const PhProbeEvidence *e = g_ptr_array_index (self->probes, i);
+
+      g_string_append_printf (out, "  %s\n    %s %s: %s%s%s (%u ms)\n", e->server,
+                              ph_probe_protocol_to_string (e->protocol),
+                              e->address ? e->address : "-", ph_probe_result_to_string (e->result),
+                              e->detail ? ", " : "", e->detail ? e->detail : "", e->ms);
+    }
 }
 
 char *
@@ -372,16 +520,9 @@ ph_diagnosis_to_text (PhDiagnosis *self)
   g_return_val_if_fail (PH_IS_DIAGNOSIS (self), NULL);
 
   g_string_append_printf (out, "%s\n", verdict_sentence (ph_diagnosis_get_verdict (self)));
-  for (PhFamily f = PH_FAMILY_IPV4; f <= PH_FAMILY_IPV6; f++)
-    {
-      const PhFamilyResult *result = &self->families[f];
-
-      g_string_append_printf (out, "  %s: %s", f == PH_FAMILY_IPV6 ? "IPv6" : "IPv4",
-                              ph_verdict_to_string (result->verdict));
-      if (result->reason)
-        g_string_append_printf (out, " (%s)", result->reason);
-      g_string_append_c (out, '\n');
-    }
+  append_family_text (self, out, PH_FAMILY_IPV4);
+  append_family_text (self, out, PH_FAMILY_IPV6);
+  append_probes_text (self, out);
   append_lan_text (self, out);
   append_nm_text (self, out);
 

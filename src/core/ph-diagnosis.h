@@ -42,11 +42,21 @@ PhVerdict ph_diagnosis_get_family_verdict (PhDiagnosis *self, PhFamily family);
 const char *ph_diagnosis_get_family_reason (PhDiagnosis *self, PhFamily family);
 PhVerdict ph_diagnosis_get_verdict (PhDiagnosis *self);
 
+/* From the probe: the verdict per family with its causes, and what each server said. */
+void ph_diagnosis_set_family_causes (PhDiagnosis *self, PhFamily family, GPtrArray *causes,
+                                     GPtrArray *addresses, gboolean confident);
+GPtrArray *ph_diagnosis_get_family_causes (PhDiagnosis *self, PhFamily family);
+void ph_diagnosis_take_probes (PhDiagnosis *self, GPtrArray *evidence, const char *peer_id);
+GPtrArray *ph_diagnosis_get_probes (PhDiagnosis *self);
+
 void ph_diagnosis_set_elapsed_ms (PhDiagnosis *self, guint64 elapsed_ms);
 
 JsonNode *ph_diagnosis_to_json (PhDiagnosis *self);
 char *ph_diagnosis_to_text (PhDiagnosis *self);
 int ph_diagnosis_exit_status (PhDiagnosis *self);
+
+/* One plain sentence for a cause ("behind-nat", "cgnat", …), translated. */
+const char *ph_diagnosis_explain_cause (const char *cause);
 
 const char *ph_verdict_to_string (PhVerdict verdict);
 const char *ph_family_to_string (PhFamily family);

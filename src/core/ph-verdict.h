@@ -27,6 +27,7 @@ typedef enum
   PH_PROBE_RESULT_REFUSED,          /* the server would not try (rate limit, address refused) */
   PH_PROBE_RESULT_NO_ANSWER,        /* the server closed the stream without an answer */
   PH_PROBE_RESULT_UNSUPPORTED,      /* the server speaks neither AutoNAT version */
+  PH_PROBE_RESULT_NO_CANDIDATE,     /* the server sees us at an address the internet cannot route */
   PH_PROBE_RESULT_ERROR,            /* we could not reach the server, or it broke the protocol */
 } PhProbeResult;
 

@@ -1,10 +1,11 @@
 /* ph-connection.c: TCP + Noise + yamux connections, the streams on them, identify and ping
  *
- * Lifetime. A connection is refcounted. Its serve thread (the inbound handshake, then accepting
- * streams) holds no reference: the connection's last unref closes the session, which ends that
- * thread, and joins it. Each stream task in the handler pool does hold one, so a handler's
- * connection cannot go away under it; when a task drops the last reference, the pool is released
- * without waiting for the thread it runs on.
+ * Lifetime. Callers hold references (ref_count); the last one closes the connection at once. The
+ * memory lives on while the connection's own threads may still touch it: `shares` counts the
+ * callers (one share for all of them), the serve thread (the inbound handshake, then accepting
+ * streams) and each queued or running stream task. Whoever drops the last share frees it; when
+ * that is a stream task, its pool is released without waiting for the thread it runs on, and
+ * when it is the serve thread, that thread is detached rather than joined.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -65,7 +66,8 @@ struct _PhHandlerTable
 
 struct _PhConnection
 {
-  gint ref_count; /* atomic */
+  gint ref_count; /* atomic: callers */
+  gint shares;    /* atomic: the callers together, the serve thread, each stream task */
   gboolean initiator;
   PhPrivateKey *identity;
   PhHandlerTable *table;
@@ -91,10 +93,12 @@ struct _PhConnection
   GError *error; /* the handshake's failure */
 };
 
-static void identify_handler (PhConnection *connection, PhDuplex *stream, const char *protocol,
-                              gint64 deadline, GCancellable *cancellable, gpointer user_data);
-static void ping_handler (PhConnection *connection, PhDuplex *stream, const char *protocol,
-                          gint64 deadline, GCancellable *cancellable, gpointer user_data);
+static void
+identify_handler (PhConnection *connection, PhDuplex *stream, const char *protocol, gint64 deadline,
+                  GCancellable *cancellable, gpointer user_data);
+static void
+ping_handler (PhConnection *connection, PhDuplex *stream, const char *protocol, gint64 deadline,
+              GCancellable *cancellable, gpointer user_data);
 
 static HandlerEntry *
 handler_entry_ref (HandlerEntry *entry)
@@ -311,7 +315,8 @@ connection_try_ref (PhConnection *self)
   return TRUE;
 }
 
-static void connection_go_away (PhConnection *self);
+static void
+connection_go_away (PhConnection *self);
 
 void
 ph_handler_table_shut_down (PhHandlerTable *table, gint64 deadline)
@@ -372,11 +377,10 @@ ph_connection_socket_bind (GSocket *socket, GSocketAddress *address, gboolean re
       || bind (fd, (struct sockaddr *) &native, (socklen_t) native_len) < 0)
     {
       int saved = errno;
-      g_autofree char *text
-          = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
+      g_autofree char *text = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (address));
 
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "could not bind %s: %s",
-                   text, g_strerror (saved));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "could not bind %s: %s", text,
+                   g_strerror (saved));
       return FALSE;
     }
   return TRUE;
@@ -410,7 +414,8 @@ tcp_connect (GSocketAddress *address, const PhDialOptions *opts, gint64 deadline
   g_autoptr (GSocket) socket = NULL;
   GError *local_error = NULL;
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error) || ph_deadline_passed (deadline, error))
+  if (g_cancellable_set_error_if_cancelled (cancellable, error)
+      || ph_deadline_passed (deadline, error))
     return NULL;
 
   socket = g_socket_new (g_socket_address_get_family (address), G_SOCKET_TYPE_STREAM,
@@ -454,7 +459,32 @@ tcp_connect (GSocketAddress *address, const PhDialOptions *opts, gint64 deadline
 
 /* --- Connections -------------------------------------------------------------------------- */
 
-static void stream_task (gpointer data, gpointer user_data);
+static void
+stream_task (gpointer data, gpointer user_data);
+
+/* The session's limits. Our accepting thread takes streams as fast as they come and queues them
+ * for the handler pool, so a separate, lower cap on streams not yet accepted would only refuse a
+ * burst (50 streams opened at once) when that thread is slow to be scheduled: unless set, it is
+ * the inbound cap. */
+static void
+connection_limits (const PhYamuxLimits *given, PhYamuxLimits *limits)
+{
+  ph_yamux_limits_init (limits);
+  if (given != NULL)
+    {
+      if (given->max_inbound_streams > 0)
+        limits->max_inbound_streams = given->max_inbound_streams;
+      if (given->max_outbound_streams > 0)
+        limits->max_outbound_streams = given->max_outbound_streams;
+      if (given->stream_window > 0)
+        limits->stream_window = given->stream_window;
+      if (given->write_timeout_ms > 0)
+        limits->write_timeout_ms = given->write_timeout_ms;
+    }
+  limits->max_pending_accepts = given != NULL && given->max_pending_accepts > 0
+                                    ? given->max_pending_accepts
+                                    : limits->max_inbound_streams;
+}
 
 static PhConnection *
 connection_new (gboolean initiator, PhPrivateKey *identity, PhHandlerTable *table,
@@ -464,13 +494,11 @@ connection_new (gboolean initiator, PhPrivateKey *identity, PhHandlerTable *tabl
   PhConnection *self = g_new0 (PhConnection, 1);
 
   self->ref_count = 1;
+  self->shares = 1;
   self->initiator = initiator;
   self->identity = ph_private_key_ref (identity);
   self->table = table != NULL ? ph_handler_table_ref (table) : ph_handler_table_new ();
-  if (limits != NULL)
-    self->limits = *limits;
-  else
-    ph_yamux_limits_init (&self->limits);
+  connection_limits (limits, &self->limits);
   self->cancellable = g_cancellable_new ();
   /* Not exclusive: idle threads go back to GLib's shared pool. */
   self->pool = g_thread_pool_new (stream_task, self,
@@ -493,14 +521,17 @@ ph_connection_ref (PhConnection *self)
 }
 
 static void
-connection_finalize (PhConnection *self)
+connection_take_share (PhConnection *self)
 {
-  gboolean on_own_task = g_private_get (&current_task) == self;
+  g_atomic_int_inc (&self->shares);
+}
+
+static void
+connection_free (PhConnection *self)
+{
   GThread *thread;
 
-  ph_connection_close (self);
-
-  /* close() joins the serve thread unless it ran on it. */
+  /* close() joined the serve thread, unless it ran on it; or the serve thread is us. */
   g_mutex_lock (&self->lock);
   thread = g_steal_pointer (&self->serve_thread);
   g_mutex_unlock (&self->lock);
@@ -509,8 +540,8 @@ connection_finalize (PhConnection *self)
   else if (thread != NULL)
     g_thread_join (thread);
 
-  /* Tasks hold references, so none is queued now; one may be running us. */
-  g_thread_pool_free (self->pool, FALSE, !on_own_task);
+  /* No task is queued (each holds a share); the one running us, if any, is finishing. */
+  g_thread_pool_free (self->pool, FALSE, g_private_get (&current_task) != self);
 
   handler_table_unregister (self->table, self);
   ph_handler_table_unref (self->table);
@@ -526,13 +557,22 @@ connection_finalize (PhConnection *self)
   g_free (self);
 }
 
+static void
+connection_drop_share (PhConnection *self)
+{
+  if (g_atomic_int_dec_and_test (&self->shares))
+    connection_free (self);
+}
+
 void
 ph_connection_unref (PhConnection *self)
 {
   g_return_if_fail (self != NULL);
 
-  if (g_atomic_int_dec_and_test (&self->ref_count))
-    connection_finalize (self);
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+  ph_connection_close (self);
+  connection_drop_share (self);
 }
 
 /* Cancels the handlers and asks the peer to open no more streams; close() finishes the job. */
@@ -741,7 +781,7 @@ stream_task (gpointer data, gpointer user_data)
 
   g_private_set (&current_task, self);
   serve_stream (self, data);
-  ph_connection_unref (self);
+  connection_drop_share (self);
   g_private_set (&current_task, NULL);
 
   handler_table_task_end (table);
@@ -754,20 +794,15 @@ accept_streams (PhConnection *self, PhYamuxSession *session)
   while (TRUE)
     {
       g_autoptr (GError) error = NULL;
-      PhDuplex *stream = ph_yamux_session_accept_stream (session, PH_DEADLINE_NONE,
-                                                         self->cancellable, &error);
+      PhDuplex *stream
+          = ph_yamux_session_accept_stream (session, PH_DEADLINE_NONE, self->cancellable, &error);
 
       if (stream == NULL)
         {
           log_failure (self, "accepting streams", error);
           break;
         }
-      /* The last reference may be going: then the stream is not served. */
-      if (!connection_try_ref (self))
-        {
-          ph_duplex_free (stream);
-          break;
-        }
+      connection_take_share (self);
       handler_table_task_begin (self->table);
       g_thread_pool_push (self->pool, stream, NULL);
     }
@@ -777,8 +812,7 @@ accept_streams (PhConnection *self, PhYamuxSession *session)
  * kubo's `/tls/1.0.0`), Noise, multistream `/yamux/1.0.0`. */
 static PhYamuxSession *
 upgrade_inbound (PhDuplex *io, PhPrivateKey *identity, const PhYamuxLimits *limits,
-                 PhPeerId **remote_peer, gint64 deadline, GCancellable *cancellable,
-                 GError **error)
+                 PhPeerId **remote_peer, gint64 deadline, GCancellable *cancellable, GError **error)
 {
   PhDuplex *secure;
 
@@ -864,16 +898,22 @@ out:
     ph_yamux_session_close (session);
   if (self->done_func != NULL)
     self->done_func (self, self->user_data);
+  connection_drop_share (self);
   return NULL;
 }
 
 static gboolean
 start_serving (PhConnection *self, GError **error)
 {
-  GThread *thread = g_thread_try_new ("ph-connection", serve_thread, self, error);
+  GThread *thread;
 
+  connection_take_share (self);
+  thread = g_thread_try_new ("ph-connection", serve_thread, self, error);
   if (thread == NULL)
-    return FALSE;
+    {
+      connection_drop_share (self);
+      return FALSE;
+    }
   g_mutex_lock (&self->lock);
   self->serve_thread = thread;
   g_mutex_unlock (&self->lock);
@@ -933,8 +973,8 @@ upgrade_outbound (PhDuplex *io, PhPrivateKey *identity, const PhPeerId *expected
       ph_duplex_free (io);
       return NULL;
     }
-  secure = ph_noise_secure (io, TRUE, identity, expected, remote_peer, deadline, cancellable,
-                            error);
+  secure
+      = ph_noise_secure (io, TRUE, identity, expected, remote_peer, deadline, cancellable, error);
   if (secure == NULL)
     {
       g_prefix_error (error, "Noise handshake: ");
@@ -961,6 +1001,7 @@ dial (PhMultiaddr *addr, PhPrivateKey *identity, const PhPeerId *expected,
   g_autoptr (PhMultiaddr) remote_addr = NULL;
   PhHandlerTable *table = NULL;
   PhPeerId *remote_peer = NULL;
+  PhYamuxLimits limits;
   PhYamuxSession *session;
   PhConnection *self;
   const guint8 *peer_bytes;
@@ -995,16 +1036,15 @@ dial (PhMultiaddr *addr, PhPrivateKey *identity, const PhPeerId *expected,
   if (remote_addr == NULL)
     return NULL;
 
-  session = upgrade_outbound (ph_duplex_new_for_socket (socket), identity, expected,
-                              opts != NULL ? opts->yamux_limits : NULL, &remote_peer, deadline,
-                              cancellable, error);
+  connection_limits (opts != NULL ? opts->yamux_limits : NULL, &limits);
+  session = upgrade_outbound (ph_duplex_new_for_socket (socket), identity, expected, &limits,
+                              &remote_peer, deadline, cancellable, error);
   if (session == NULL)
     return NULL;
 
   if (opts != NULL && opts->listener != NULL)
     table = ph_listener_get_handler_table (opts->listener);
-  self = connection_new (TRUE, identity, table, opts != NULL ? opts->yamux_limits : NULL, 0,
-                         local_addr, remote_addr);
+  self = connection_new (TRUE, identity, table, &limits, 0, local_addr, remote_addr);
   self->session = session;
   self->remote_peer = remote_peer;
   if (!handler_table_register (self->table, self, error) || !start_serving (self, error))
@@ -1131,8 +1171,8 @@ ph_connection_ping (PhConnection *self, guint count, guint64 *rtts_us_out, gint6
 
 /* identify/README.md: our key, listen addresses, protocols, and how we see the peer. */
 static void
-identify_handler (PhConnection *connection, PhDuplex *stream, const char *protocol,
-                  gint64 deadline, GCancellable *cancellable, gpointer user_data)
+identify_handler (PhConnection *connection, PhDuplex *stream, const char *protocol, gint64 deadline,
+                  GCancellable *cancellable, gpointer user_data)
 {
   g_autoptr (PhIdentifyInfo) info = ph_identify_info_new ();
   g_autoptr (GError) error = NULL;

@@ -68,7 +68,8 @@ typedef struct
   /* Serve this listener's handlers on the connection, announce its addresses in identify, and
    * close the connection when the listener stops. NULL: only identify and ping. */
   PhListener *listener;
-  /* Stream caps for this connection; NULL: ph_yamux_limits_init()'s defaults. */
+  /* Stream caps for this connection; NULL or zero fields: ph_yamux_limits_init()'s defaults,
+   * except that max_pending_accepts defaults to max_inbound_streams. */
   const PhYamuxLimits *yamux_limits;
 } PhDialOptions;
 

@@ -40,7 +40,9 @@ typedef struct
    * with SO_REUSEPORT (a kubo daemon, say) can then bind the port too and take some of the
    * connections. Default FALSE. */
   gboolean reuse_port;
-  PhYamuxLimits yamux_limits; /* zeros take ph_yamux_limits_init()'s defaults */
+  /* Zeros take ph_yamux_limits_init()'s defaults, except max_pending_accepts: 0 means as many as
+   * max_inbound_streams, since streams are accepted as fast as they arrive. */
+  PhYamuxLimits yamux_limits;
 } PhListenerOptions;
 
 void

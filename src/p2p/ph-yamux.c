@@ -56,8 +56,8 @@ read_be32 (const guint8 *p)
 }
 
 gboolean
-ph_yamux_header_decode (const guint8 *data, gsize len, guint32 max_data_len,
-                        PhYamuxHeader *header, GError **error)
+ph_yamux_header_decode (const guint8 *data, gsize len, guint32 max_data_len, PhYamuxHeader *header,
+                        GError **error)
 {
   PhYamuxHeader h;
 
@@ -90,44 +90,44 @@ ph_yamux_header_decode (const guint8 *data, gsize len, guint32 max_data_len,
 
   switch (h.type)
     {
-    case PH_YAMUX_TYPE_DATA:
-    case PH_YAMUX_TYPE_WINDOW_UPDATE:
-      /* spec "StreamID Field": 0 is the session itself */
-      if (h.stream_id == 0)
-        {
-          g_set_error_literal (error, PH_P2P_ERROR, PH_P2P_ERROR_PROTOCOL,
-                               "yamux stream frame on stream 0");
-          return FALSE;
-        }
-      if (h.type == PH_YAMUX_TYPE_DATA && h.length > max_data_len)
-        {
-          g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_TOO_LARGE,
-                       "yamux data frame of %u bytes, over the limit of %u", h.length,
-                       max_data_len);
-          return FALSE;
-        }
-      break;
-    case PH_YAMUX_TYPE_PING:
-    case PH_YAMUX_TYPE_GO_AWAY:
-      /* spec: "Both Ping and Go Away messages should always use the 0 StreamID" */
-      if (h.stream_id != 0)
-        {
-          g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_PROTOCOL,
-                       "yamux session frame on stream %u", h.stream_id);
-          return FALSE;
-        }
-      /* SYN asks, ACK answers; both or neither is meaningless (js-libp2p-yamux rejects it too). */
-      if (h.type == PH_YAMUX_TYPE_PING
-          && (h.flags & (PH_YAMUX_FLAG_SYN | PH_YAMUX_FLAG_ACK)) != PH_YAMUX_FLAG_SYN
-          && (h.flags & (PH_YAMUX_FLAG_SYN | PH_YAMUX_FLAG_ACK)) != PH_YAMUX_FLAG_ACK)
-        {
-          g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_PROTOCOL, "yamux ping with flags 0x%x",
-                       h.flags);
-          return FALSE;
-        }
-      break;
-    default:
-      g_assert_not_reached ();
+      case PH_YAMUX_TYPE_DATA:
+      case PH_YAMUX_TYPE_WINDOW_UPDATE:
+        /* spec "StreamID Field": 0 is the session itself */
+        if (h.stream_id == 0)
+          {
+            g_set_error_literal (error, PH_P2P_ERROR, PH_P2P_ERROR_PROTOCOL,
+                                 "yamux stream frame on stream 0");
+            return FALSE;
+          }
+        if (h.type == PH_YAMUX_TYPE_DATA && h.length > max_data_len)
+          {
+            g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_TOO_LARGE,
+                         "yamux data frame of %u bytes, over the limit of %u", h.length,
+                         max_data_len);
+            return FALSE;
+          }
+        break;
+      case PH_YAMUX_TYPE_PING:
+      case PH_YAMUX_TYPE_GO_AWAY:
+        /* spec: "Both Ping and Go Away messages should always use the 0 StreamID" */
+        if (h.stream_id != 0)
+          {
+            g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_PROTOCOL,
+                         "yamux session frame on stream %u", h.stream_id);
+            return FALSE;
+          }
+        /* SYN asks, ACK answers; both or neither means nothing (js-libp2p-yamux agrees) */
+        if (h.type == PH_YAMUX_TYPE_PING
+            && (h.flags & (PH_YAMUX_FLAG_SYN | PH_YAMUX_FLAG_ACK)) != PH_YAMUX_FLAG_SYN
+            && (h.flags & (PH_YAMUX_FLAG_SYN | PH_YAMUX_FLAG_ACK)) != PH_YAMUX_FLAG_ACK)
+          {
+            g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_PROTOCOL, "yamux ping with flags 0x%x",
+                         h.flags);
+            return FALSE;
+          }
+        break;
+      default:
+        g_assert_not_reached ();
     }
 
   *header = h;
@@ -630,8 +630,8 @@ stream_check_usable_locked (PhYamuxStream *stream, GError **error)
 {
   if (stream->reset)
     {
-      g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_CLOSED, "yamux stream %u reset %s",
-                   stream->id, stream->reset_by_peer ? "by the peer" : "locally");
+      g_set_error (error, PH_P2P_ERROR, PH_P2P_ERROR_CLOSED, "yamux stream %u reset %s", stream->id,
+                   stream->reset_by_peer ? "by the peer" : "locally");
       return FALSE;
     }
   return TRUE;
@@ -749,8 +749,8 @@ stream_write (PhDuplex *duplex, const guint8 *data, gsize len, gint64 deadline,
           continue;
         }
 
-      header.length = (guint32) MIN (MIN (len - written, stream->send_window),
-                                     PH_YAMUX_MAX_WRITE_PAYLOAD);
+      header.length
+          = (guint32) MIN (MIN (len - written, stream->send_window), PH_YAMUX_MAX_WRITE_PAYLOAD);
       stream->send_window -= header.length;
       ph_yamux_header_encode (&header, self->write_buf);
       memcpy (self->write_buf + PH_YAMUX_HEADER_LEN, data + written, header.length);
@@ -853,7 +853,7 @@ ph_yamux_stream_get_id (PhDuplex *stream)
 /* Lock held. The peer broke the protocol: tell it (best effort) and give up. */
 static gboolean
 protocol_error_locked (PhYamuxSession *self, GError **error, const char *format, ...)
-  G_GNUC_PRINTF (3, 4);
+    G_GNUC_PRINTF (3, 4);
 
 static gboolean
 protocol_error_locked (PhYamuxSession *self, GError **error, const char *format, ...)
@@ -1018,37 +1018,37 @@ read_frame (PhYamuxSession *self, PhDuplex *io, GError **error)
 
   switch (header.type)
     {
-    case PH_YAMUX_TYPE_DATA:
-    case PH_YAMUX_TYPE_WINDOW_UPDATE:
-      return handle_stream_frame (self, io, &header, error);
+      case PH_YAMUX_TYPE_DATA:
+      case PH_YAMUX_TYPE_WINDOW_UPDATE:
+        return handle_stream_frame (self, io, &header, error);
 
-    case PH_YAMUX_TYPE_PING:
-      g_mutex_lock (&self->lock);
-      if (header.flags & PH_YAMUX_FLAG_SYN)
-        /* Echo the opaque value exactly (protocol-notes §11 trap 8). */
-        send_control_locked (self, PH_YAMUX_TYPE_PING, PH_YAMUX_FLAG_ACK, 0, header.length);
-      else if (self->ping_active && header.length == self->ping_value)
-        {
-          self->ping_answered = TRUE;
-          g_cond_broadcast (&self->ping_cond);
-        }
-      /* An answer to no ping of ours is ignored, as go-yamux does. */
-      g_mutex_unlock (&self->lock);
-      break;
+      case PH_YAMUX_TYPE_PING:
+        g_mutex_lock (&self->lock);
+        if (header.flags & PH_YAMUX_FLAG_SYN)
+          /* Echo the opaque value exactly (protocol-notes §11 trap 8). */
+          send_control_locked (self, PH_YAMUX_TYPE_PING, PH_YAMUX_FLAG_ACK, 0, header.length);
+        else if (self->ping_active && header.length == self->ping_value)
+          {
+            self->ping_answered = TRUE;
+            g_cond_broadcast (&self->ping_cond);
+          }
+        /* An answer to no ping of ours is ignored, as go-yamux does. */
+        g_mutex_unlock (&self->lock);
+        break;
 
-    case PH_YAMUX_TYPE_GO_AWAY:
-      g_mutex_lock (&self->lock);
-      if (!self->remote_go_away)
-        {
-          self->remote_go_away = TRUE;
-          self->remote_go_away_code = header.length;
-          g_cond_broadcast (&self->open_cond);
-        }
-      g_mutex_unlock (&self->lock);
-      break;
+      case PH_YAMUX_TYPE_GO_AWAY:
+        g_mutex_lock (&self->lock);
+        if (!self->remote_go_away)
+          {
+            self->remote_go_away = TRUE;
+            self->remote_go_away_code = header.length;
+            g_cond_broadcast (&self->open_cond);
+          }
+        g_mutex_unlock (&self->lock);
+        break;
 
-    default:
-      g_assert_not_reached ();
+      default:
+        g_assert_not_reached ();
     }
 
   g_mutex_lock (&self->lock);
@@ -1121,8 +1121,8 @@ ph_yamux_session_new (PhDuplex *io, gboolean is_client, const PhYamuxLimits *lim
   limits_normalize (&self->limits, limits);
   self->io_cancellable = g_cancellable_new ();
   self->closed_cancellable = g_cancellable_new ();
-  self->write_buf = g_malloc (MAX (PH_YAMUX_HEADER_LEN + PH_YAMUX_MAX_WRITE_PAYLOAD,
-                                   sizeof self->controls));
+  self->write_buf
+      = g_malloc (MAX (PH_YAMUX_HEADER_LEN + PH_YAMUX_MAX_WRITE_PAYLOAD, sizeof self->controls));
   g_mutex_init (&self->lock);
   self->io = io;
   self->streams = g_hash_table_new (NULL, NULL);
@@ -1327,8 +1327,7 @@ ph_yamux_session_close (PhYamuxSession *self)
           queue_control_locked (self, PH_YAMUX_TYPE_GO_AWAY, 0, 0, PH_YAMUX_GO_AWAY_NORMAL);
         }
       flush_before_close_locked (self);
-      fail_locked (self, g_error_new_literal (PH_P2P_ERROR, PH_P2P_ERROR_CLOSED,
-                                              "closed locally"));
+      fail_locked (self, g_error_new_literal (PH_P2P_ERROR, PH_P2P_ERROR_CLOSED, "closed locally"));
     }
   /* A writer still on the connection is woken by the io cancellable. */
   while (self->writing)

@@ -54,14 +54,16 @@ typedef struct
   guint32 length; /* Data: payload bytes; Window Update: delta; Ping: opaque; Go Away: code */
 } PhYamuxHeader;
 
-void ph_yamux_header_encode (const PhYamuxHeader *header, guint8 out[PH_YAMUX_HEADER_LEN]);
+void
+ph_yamux_header_encode (const PhYamuxHeader *header, guint8 out[PH_YAMUX_HEADER_LEN]);
 
 /* Strict: version 0 only; type 0-3 only; Data and Window Update on a stream (ID != 0), Ping and
  * Go Away on the session (ID 0); a Ping carries exactly one of SYN (request) and ACK (reply).
  * Any of these is PH_P2P_ERROR_PROTOCOL; fewer than 12 bytes is PH_P2P_ERROR_TRUNCATED; a Data
  * length over max_data_len is PH_P2P_ERROR_TOO_LARGE. Reads exactly PH_YAMUX_HEADER_LEN bytes. */
-gboolean ph_yamux_header_decode (const guint8 *data, gsize len, guint32 max_data_len,
-                                 PhYamuxHeader *header, GError **error);
+gboolean
+ph_yamux_header_decode (const guint8 *data, gsize len, guint32 max_data_len, PhYamuxHeader *header,
+                        GError **error);
 
 /* Bounds on what a peer can make a session hold. A field left 0 takes its default. Worst case a
  * peer pins (max_inbound_streams × stream_window) bytes of receive buffers, 16 MiB by default. */
@@ -76,59 +78,70 @@ typedef struct
 } PhYamuxLimits;
 
 /* Fills every field with its default. */
-void ph_yamux_limits_init (PhYamuxLimits *limits);
+void
+ph_yamux_limits_init (PhYamuxLimits *limits);
 
 typedef struct _PhYamuxSession PhYamuxSession;
 
 /* Takes ownership of io (in production the Noise channel) and starts the reader thread.
  * is_client: we dialed the connection, so our streams get odd IDs. limits may be NULL. */
-PhYamuxSession *ph_yamux_session_new (PhDuplex *io, gboolean is_client,
-                                      const PhYamuxLimits *limits);
+PhYamuxSession *
+ph_yamux_session_new (PhDuplex *io, gboolean is_client, const PhYamuxLimits *limits);
 
 /* A new outbound stream; its SYN is queued at once (a Window Update, as go and js do), so the
  * caller may write immediately. Waits (until deadline) only for a free outbound slot. Fails with
  * PH_P2P_ERROR_CLOSED once the session is closed or the peer sent Go Away, PH_P2P_ERROR_LIMIT
  * when stream IDs are exhausted. The stream is a PhDuplex: read/write/close_write (FIN);
  * ph_duplex_free resets it (RST) unless both directions were closed. */
-PhDuplex *ph_yamux_session_open_stream (PhYamuxSession *self, gint64 deadline,
-                                        GCancellable *cancellable, GError **error);
+PhDuplex *
+ph_yamux_session_open_stream (PhYamuxSession *self, gint64 deadline, GCancellable *cancellable,
+                              GError **error);
 
 /* The next stream the peer opened (acknowledged now, with ACK). */
-PhDuplex *ph_yamux_session_accept_stream (PhYamuxSession *self, gint64 deadline,
-                                          GCancellable *cancellable, GError **error);
+PhDuplex *
+ph_yamux_session_accept_stream (PhYamuxSession *self, gint64 deadline, GCancellable *cancellable,
+                                GError **error);
 
 /* One Ping round trip; rtt_us (may be NULL) gets the time in microseconds. Concurrent callers
  * take turns. */
-gboolean ph_yamux_session_ping (PhYamuxSession *self, gint64 *rtt_us, gint64 deadline,
-                                GCancellable *cancellable, GError **error);
+gboolean
+ph_yamux_session_ping (PhYamuxSession *self, gint64 *rtt_us, gint64 deadline,
+                       GCancellable *cancellable, GError **error);
 
 /* Sends Go Away once: the peer should open no more streams, and those it still opens are
  * refused. Streams already open carry on. */
-void ph_yamux_session_go_away (PhYamuxSession *self, guint32 code);
+void
+ph_yamux_session_go_away (PhYamuxSession *self, guint32 code);
 
 /* Whether the peer sent Go Away, and its code (any value). Streams already open carry on. */
-gboolean ph_yamux_session_get_remote_go_away (PhYamuxSession *self, guint32 *code);
+gboolean
+ph_yamux_session_get_remote_go_away (PhYamuxSession *self, guint32 *code);
 
 /* Sends Go Away (normal) if not sent yet, then shuts down: every blocked call on the session or
  * its streams fails with PH_P2P_ERROR_CLOSED (reads first return what was already buffered), the
  * reader thread is joined and the connection freed. Streams stay valid handles until freed.
  * Must not be called from a handler of the closed cancellable. */
-void ph_yamux_session_close (PhYamuxSession *self);
+void
+ph_yamux_session_close (PhYamuxSession *self);
 
 /* TRUE once the session is dead (closed here, by the peer, or on a protocol error); then reason
  * gets why. */
-gboolean ph_yamux_session_is_closed (PhYamuxSession *self, GError **reason);
+gboolean
+ph_yamux_session_is_closed (PhYamuxSession *self, GError **reason);
 
 /* Cancelled when the session dies, whatever the cause: connect to it (the handler runs on the
  * thread that noticed, possibly the reader thread, and must not close or free the session) or
  * watch it with g_cancellable_source_new. Owned by the session. */
-GCancellable *ph_yamux_session_get_closed_cancellable (PhYamuxSession *self);
+GCancellable *
+ph_yamux_session_get_closed_cancellable (PhYamuxSession *self);
 
 /* Closes, then drops the handle. Streams not yet freed keep the memory, not the connection. */
-void ph_yamux_session_free (PhYamuxSession *self);
+void
+ph_yamux_session_free (PhYamuxSession *self);
 
 /* The stream ID of a yamux stream, 0 for any other PhDuplex. */
-guint32 ph_yamux_stream_get_id (PhDuplex *stream);
+guint32
+ph_yamux_stream_get_id (PhDuplex *stream);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhYamuxSession, ph_yamux_session_free)
 

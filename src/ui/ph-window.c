@@ -38,15 +38,15 @@ typedef struct
 
 /* Keep in step with the status table in README.md. */
 static const Capability capabilities[] = {
-  { N_("Read this machine’s network facts"),
-    N_("Interfaces, addresses, gateways and NetworkManager’s IPv6 setting"), TRUE },
-  { N_("Ask peers on the internet to dial back"),
-    N_("AutoNAT v1 and v2 probes over IPv4 and IPv6"), FALSE },
-  { N_("Fix it for you"), N_("Turn on IPv6, map the port over UPnP, or guide a manual forward"),
+  { N_ ("Read this machine’s network facts"),
+    N_ ("Interfaces, addresses, gateways and NetworkManager’s IPv6 setting"), TRUE },
+  { N_ ("Ask peers on the internet to dial back"),
+    N_ ("AutoNAT v1 and v2 probes over IPv4 and IPv6"), TRUE },
+  { N_ ("Fix it for you"), N_ ("Turn on IPv6, map the port over UPnP, or guide a manual forward"),
     FALSE },
-  { N_("Read your IPFS node’s own view"), N_("Kubo’s RPC API: its addresses and settings"),
+  { N_ ("Read your IPFS node’s own view"), N_ ("Kubo’s RPC API: its addresses and settings"),
     FALSE },
-  { N_("Watch from the panel"), N_("Tray indicator and notifications when reachability changes"),
+  { N_ ("Watch from the panel"), N_ ("Tray indicator and notifications when reachability changes"),
     FALSE },
 };
 
@@ -94,24 +94,33 @@ clear_results (PhWindow *self)
   g_ptr_array_set_size (self->result_rows, 0);
 }
 
+static const char *
+verdict_label (PhVerdict verdict)
+{
+  switch (verdict)
+    {
+      case PH_VERDICT_REACHABLE:
+        return _ ("Reachable");
+      case PH_VERDICT_UNREACHABLE:
+        return _ ("Not reachable");
+      case PH_VERDICT_UNKNOWN:
+      default:
+        return _ ("Unknown");
+    }
+}
+
 static void
 show_verdict (PhWindow *self, PhDiagnosis *diagnosis)
 {
   for (PhFamily f = PH_FAMILY_IPV4; f <= PH_FAMILY_IPV6; f++)
     {
-      const char *reason = ph_diagnosis_get_family_reason (diagnosis, f);
-      const char *value;
+      GPtrArray *causes = ph_diagnosis_get_family_causes (diagnosis, f);
+      const char *why
+          = causes->len ? ph_diagnosis_explain_cause (g_ptr_array_index (causes, 0)) : NULL;
+      GtkWidget *row = row_new (f == PH_FAMILY_IPV6 ? "IPv6" : "IPv4", why,
+                                verdict_label (ph_diagnosis_get_family_verdict (diagnosis, f)));
 
-      if (g_strcmp0 (reason, "not probed") == 0)
-        value = _("Not checked yet: this version cannot ask peers to dial back");
-      else if (ph_diagnosis_get_family_verdict (diagnosis, f) == PH_VERDICT_REACHABLE)
-        value = _("Reachable");
-      else if (ph_diagnosis_get_family_verdict (diagnosis, f) == PH_VERDICT_UNREACHABLE)
-        value = _("Not reachable");
-      else
-        value = _("Unknown");
-      add_result_row (self, self->verdict_group,
-                      row_new (f == PH_FAMILY_IPV6 ? "IPv6" : "IPv4", value, NULL));
+      add_result_row (self, self->verdict_group, row);
     }
   gtk_widget_set_visible (GTK_WIDGET (self->verdict_group), TRUE);
 }
@@ -129,20 +138,20 @@ show_addresses (PhWindow *self, const PhLanFacts *lan)
         continue;
       title = g_strdup_printf ("%s/%u", addr->address, addr->prefix);
       /* TRANSLATORS: "IPv6 on wlp2s0, public, temporary" */
-      subtitle = g_strdup_printf (_("%s on %s, %s%s"), addr->family == AF_INET6 ? "IPv6" : "IPv4",
+      subtitle = g_strdup_printf (_ ("%s on %s, %s%s"), addr->family == AF_INET6 ? "IPv6" : "IPv4",
                                   addr->ifname, ph_ip_scope_to_string (addr->scope),
-                                  addr->temporary ? _(", temporary") : "");
+                                  addr->temporary ? _ (", temporary") : "");
       add_result_row (self, self->lan_group, row_new (title, subtitle, NULL));
     }
   for (guint i = 0; i < lan->gateways->len; i++)
     {
       const PhLanRoute *route = g_ptr_array_index (lan->gateways, i);
-      g_autofree char *subtitle = g_strdup_printf (_("%s default gateway on %s"),
+      g_autofree char *subtitle = g_strdup_printf (_ ("%s default gateway on %s"),
                                                    route->family == AF_INET6 ? "IPv6" : "IPv4",
                                                    route->ifname ? route->ifname : "?");
 
       add_result_row (self, self->lan_group,
-                      row_new (route->gateway ? route->gateway : _("On link"), subtitle, NULL));
+                      row_new (route->gateway ? route->gateway : _ ("On link"), subtitle, NULL));
     }
 }
 
@@ -151,16 +160,17 @@ show_network_manager (PhWindow *self, const PhNmFacts *nm)
 {
   if (!nm || !nm->running)
     {
-      add_result_row (self, self->lan_group,
-                      row_new (_("NetworkManager"), NULL,
-                               _("Not running: facts come from the kernel")));
+      add_result_row (
+          self, self->lan_group,
+          row_new (_ ("NetworkManager"), NULL, _ ("Not running: facts come from the kernel")));
       return;
     }
   add_result_row (self, self->lan_group,
-                  row_new (_("Active connection"), nm->device,
-                           nm->connection_id ? nm->connection_id : _("None")));
-  add_result_row (self, self->lan_group,
-                  row_new (_("IPv6 setting"), NULL, nm->ipv6_method ? nm->ipv6_method : _("Unknown")));
+                  row_new (_ ("Active connection"), nm->device,
+                           nm->connection_id ? nm->connection_id : _ ("None")));
+  add_result_row (
+      self, self->lan_group,
+      row_new (_ ("IPv6 setting"), NULL, nm->ipv6_method ? nm->ipv6_method : _ ("Unknown")));
 }
 
 static void
@@ -206,11 +216,8 @@ check_activated (GtkWidget *widget, const char *action_name, GVariant *parameter
 
   if (self->cancellable)
     return;
-  options.port = g_settings_get_uint (self->settings, "port");
-  options.timeout_s = g_settings_get_uint (self->settings, "probe-timeout");
-  options.peers = g_settings_get_strv (self->settings, "peers");
-  if (options.peers && !options.peers[0])
-    g_clear_pointer (&options.peers, g_strfreev);
+  ph_application_get_check_options (PH_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
+                                    &options);
 
   self->cancellable = g_cancellable_new ();
   set_checking (self, TRUE);
@@ -223,8 +230,8 @@ add_capabilities (PhWindow *self)
   for (guint i = 0; i < G_N_ELEMENTS (capabilities); i++)
     {
       const Capability *cap = &capabilities[i];
-      GtkWidget *row = row_new (_(cap->title), _(cap->subtitle),
-                                cap->works ? _("Works") : _("Not yet"));
+      GtkWidget *row
+          = row_new (_ (cap->title), _ (cap->subtitle), cap->works ? _ ("Works") : _ ("Not yet"));
 
       adw_preferences_group_add (self->capabilities_group, row);
     }
@@ -278,12 +285,14 @@ ph_window_init (PhWindow *self)
   g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
 
   add_capabilities (self);
-  /* Local facts are cheap and touch no network: show them at once. */
-  gtk_widget_activate_action (GTK_WIDGET (self), "win.check", NULL);
 }
 
 PhWindow *
 ph_window_new (PhApplication *application)
 {
-  return g_object_new (PH_TYPE_WINDOW, "application", application, NULL);
+  PhWindow *self = g_object_new (PH_TYPE_WINDOW, "application", application, NULL);
+
+  /* People open Porthole to get the answer: start checking at once. */
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.check", NULL);
+  return self;
 }

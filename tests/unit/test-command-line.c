@@ -75,9 +75,10 @@ test_bad_input (void)
     (const char *[]){ "--check", "--timeout", "0", NULL },
     (const char *[]){ "--check", "--timeout", "100000", NULL },
     (const char *[]){ "--json", NULL },
-    (const char *[]){ "--peer", "/ip4/127.0.0.1/tcp/1", NULL },
     (const char *[]){ "--check", "stray", NULL },
     (const char *[]){ "--port", NULL },
+    (const char *[]){ "--check", "--peer", "/ip4/1.2.3.4/tcp/99999", NULL },
+    (const char *[]){ "--check", "--peer", "bootstrap.libp2p.io", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -174,8 +175,8 @@ compare_addresses (JsonObject *lan)
 static void
 compare_gateways (JsonObject *lan, const char *family_flag, const char *family)
 {
-  g_autoptr (JsonNode) ip = run_ip ((const char *[]){ family_flag, "-j", "route", "show",
-                                                      "default", NULL });
+  g_autoptr (JsonNode) ip
+      = run_ip ((const char *[]){ family_flag, "-j", "route", "show", "default", NULL });
   JsonArray *routes = json_node_get_array (ip);
   JsonArray *gateways = json_object_get_array_member (lan, "gateways");
   guint ours = 0;
@@ -198,8 +199,7 @@ compare_gateways (JsonObject *lan, const char *family_flag, const char *family)
         {
           JsonObject *g = json_array_get_object_element (gateways, j);
 
-          if (g_strcmp0 (json_object_get_string_member_with_default (g, "gateway", NULL), via)
-                  == 0
+          if (g_strcmp0 (json_object_get_string_member_with_default (g, "gateway", NULL), via) == 0
               && g_strcmp0 (json_object_get_string_member (g, "interface"),
                             json_object_get_string_member (route, "dev"))
                      == 0)
@@ -216,18 +216,18 @@ test_check_json (void)
   g_autoptr (JsonNode) root = NULL;
   JsonObject *report, *lan;
 
-  run_porthole (&run, (const char *[]){ "--check", "--json", "--peer", "/ip4/127.0.0.1/tcp/9",
-                                        NULL });
+  run_porthole (&run,
+                (const char *[]){ "--check", "--json", "--peer", "/ip4/127.0.0.1/tcp/9", NULL });
   g_test_message ("stderr: %s", run.err);
-  /* nothing is probed yet: unknown */
+  /* a server without /p2p is never asked (its identity could not be checked): no servers */
   g_assert_cmpint (run.status, ==, 3);
   root = parse_json (run.out);
   report = json_node_get_object (root);
   g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "unknown");
-  g_assert_cmpstr (json_object_get_string_member (report, "reason"), ==, "not probed");
-  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (report, "ipv4"),
-                                                  "verdict"),
-                   ==, "unknown");
+  g_assert_cmpstr (json_object_get_string_member (report, "reason"), ==, "no-servers");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (report, "ipv4"), "verdict"), ==,
+      "unknown");
   g_assert_true (json_object_has_member (report, "elapsed_ms"));
   g_assert_true (json_object_has_member (report, "probes"));
 
