@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# The probe against a real NAT: porthole --check --json runs in the "home" namespace behind a
+# router (nftables masquerade, routed IPv6, switchable firewall) and asks js-libp2p AutoNAT servers
+# on an "internet" of public-looking addresses. Nothing leaves the machine: topology.sh asserts
+# that no namespace has a route or link to the host's network. Needs root; skips elsewhere.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+topo="$here/topology.sh"
+exe=${PORTHOLE_EXE:?}
+hostile=${PORTHOLE_HOSTILE_SERVER:-}
+py=/usr/bin/python3
+work=$(mktemp -d)
+name="ph-probe-$$"
+n=0 failed=0
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+[ "$(id -u)" -eq 0 ] || skip_all "needs root for network namespaces"
+ip netns list >/dev/null 2>&1 || skip_all "ip netns is not available"
+command -v nft >/dev/null || skip_all "nftables (nft) is not installed"
+
+cleanup() {
+    [ -n "${hostile_pid:-}" ] && kill "$hostile_pid" 2>/dev/null
+    PH_QUIET=1 "$topo" down --name "$name" >/dev/null 2>&1
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+if ! env_text=$(PH_QUIET=1 "$topo" up --name "$name" --servers 5 2>"$work/up.log"); then
+    echo "1..1"
+    echo "not ok 1 the topology came up"
+    sed 's/^/# /' "$work/up.log"
+    exit 1
+fi
+eval "$env_text"
+
+peers=()
+for s in $PH_SERVERS; do peers+=(--peer "$s"); done
+
+# check NAME [extra porthole args]: one check from home, its JSON in $work/NAME.json
+check() {
+    local label=$1; shift
+    local start=$SECONDS
+    PH_QUIET=1 "$topo" exec --name "$name" home env HOME="$work" GSETTINGS_BACKEND=memory \
+        "$exe" --check --json --port 4001 --timeout 20 "$@" >"$work/$label.json" 2>"$work/$label.err"
+    echo $? >"$work/$label.status"
+    echo $((SECONDS - start)) >"$work/$label.seconds"
+}
+
+# expect LABEL DESCRIPTION PYTHON-EXPRESSION (r is the report; v4/v6 its families)
+expect() {
+    local label=$1 what=$2 expr=$3
+    n=$((n + 1))
+    if "$py" - "$work/$label.json" "$expr" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+v4, v6 = r["ipv4"], r["ipv6"]
+results = [p["result"] for p in r["probes"]]
+sys.exit(0 if eval(sys.argv[2]) else 1)
+PY
+    then
+        echo "ok $n $label: $what"
+    else
+        echo "not ok $n $label: $what"
+        failed=$((failed + 1))
+        sed 's/^/#   /' "$work/$label.json" | head -80
+        sed 's/^/#   stderr: /' "$work/$label.err" | head -20
+    fi
+}
+
+expect_status() {
+    local label=$1 want=$2
+    n=$((n + 1))
+    if [ "$(cat "$work/$label.status")" = "$want" ]; then
+        echo "ok $n $label: exit status $want"
+    else
+        echo "not ok $n $label: exit status $(cat "$work/$label.status"), wanted $want"
+        failed=$((failed + 1))
+    fi
+}
+
+within() {
+    local label=$1 limit=$2
+    n=$((n + 1))
+    if [ "$(cat "$work/$label.seconds")" -le "$limit" ]; then
+        echo "ok $n $label: finished within ${limit}s (the check's deadline holds)"
+    else
+        echo "not ok $n $label: took $(cat "$work/$label.seconds")s"
+        failed=$((failed + 1))
+    fi
+}
+
+
+# 1. Behind NAT, nothing forwarded.
+check nat "${peers[@]}"
+expect nat "ipv4 unreachable" 'v4["verdict"] == "unreachable"'
+expect nat "cause behind-nat" '"behind-nat" in v4["causes"]'
+expect nat "three independent servers agree" 'v4["confident"] and results.count("unreachable") >= 3'
+expect_status nat 0   # IPv6 is open in the default case, so the overall verdict is reachable
+
+# 3a. Routed IPv6, no firewall.
+expect nat "ipv6 reachable with our nonce" 'v6["verdict"] == "reachable" and v6["addresses"]'
+
+# 2. A DNAT port forward on the router.
+PH_QUIET=1 "$topo" case --name "$name" forward 4001 ipv6-firewalled >/dev/null
+check forward "${peers[@]}"
+expect forward "ipv4 reachable" 'v4["verdict"] == "reachable"'
+expect forward "reachable at the router's WAN address" \
+    "any('/ip4/$PH_ROUTER_WAN4/tcp/4001' == a for a in v4['addresses'])"
+
+# 3b. IPv6 behind a stateful firewall.
+expect forward "ipv6 unreachable" 'v6["verdict"] == "unreachable"'
+expect forward "cause ipv6-firewalled" '"ipv6-firewalled" in v6["causes"]'
+
+# 7. No server reachable.
+PH_QUIET=1 "$topo" case --name "$name" nat no-servers >/dev/null
+check none --timeout 8 "${peers[@]}"
+expect none "ipv4 unknown" 'v4["verdict"] == "unknown"'
+expect none "cause no-servers" '"no-servers" in v4["causes"] and "no-servers" in v6["causes"]'
+expect_status none 3
+within none 12
+PH_QUIET=1 "$topo" case --name "$name" servers ipv6-open >/dev/null
+
+# 5a. The port held by another libp2p node whose key we cannot read.
+PH_QUIET=1 "$topo" exec --name "$name" home "$PH_NODE" "$PH_PEER" --no-stdin \
+    --listen /ip4/0.0.0.0/tcp/4001 --listen /ip6/::/tcp/4001 >"$work/owner.out" 2>&1 &
+owner_pid=$!
+for _ in $(seq 1 100); do grep -q '"ready"' "$work/owner.out" 2>/dev/null && break; sleep 0.1; done
+check owned "${peers[@]}"
+kill "$owner_pid" 2>/dev/null; wait "$owner_pid" 2>/dev/null
+expect owned "port-in-use, no false verdict" \
+    'v4["verdict"] == "unknown" and "port-in-use" in v4["causes"] and v6["verdict"] == "unknown"'
+expect owned "no server was asked under our identity" 'r["probes"] == []'
+
+# 6. Servers that stall, close mid-message, answer garbage, or claim OK without dialing back.
+if [ -x "$hostile" ]; then
+    hostile_peers=()
+    i=0
+    for mode in stall close garbage lie oversize; do
+        i=$((i + 1))
+        ip_var="PH_SERVER${i}_IP4"
+        # each on its own server host: five groups, five voices
+        PH_QUIET=1 "$topo" exec --name "$name" "s$i" "$hostile" "$mode" \
+            "/ip4/${!ip_var}/tcp/5000" >"$work/hostile-$mode.out" 2>&1 &
+        for _ in $(seq 1 50); do [ -s "$work/hostile-$mode.out" ] && break; sleep 0.1; done
+        hostile_peers+=(--peer "$(head -n 1 "$work/hostile-$mode.out")")
+    done
+    check hostile --timeout 10 "${hostile_peers[@]}"
+    pkill -f "$hostile" 2>/dev/null
+    expect hostile "no crash: a report came out" 'True'
+    expect hostile "not fooled: nothing reachable over IPv4" 'v4["verdict"] != "reachable"'
+    expect hostile "the liar's claim is unproven" '"unproven" in results'
+    expect_status hostile 3
+    within hostile 14
+    expect hostile "every hostile server was asked" 'len(r["probes"]) == 5'
+else
+    for i in 1 2 3 4 5 6; do n=$((n + 1)); echo "ok $n # SKIP hostile-server was not built"; done
+fi
+
+n=$((n + 1))
+if PH_QUIET=1 "$topo" check --name "$name" >/dev/null 2>&1; then
+    echo "ok $n no namespace leads to the host's network"
+else
+    echo "not ok $n no namespace leads to the host's network"; failed=$((failed + 1))
+fi
+echo "1..$n"
+[ "$failed" -eq 0 ]
