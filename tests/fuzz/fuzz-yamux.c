@@ -142,8 +142,7 @@ scripted_write (PhDuplex *duplex, const guint8 *data, gsize len, gint64 deadline
 }
 
 static gboolean
-scripted_close_write (PhDuplex *duplex, gint64 deadline, GCancellable *cancellable,
-                      GError **error)
+scripted_close_write (PhDuplex *duplex, gint64 deadline, GCancellable *cancellable, GError **error)
 {
   return TRUE;
 }
@@ -228,39 +227,38 @@ run_script (ScriptedPeer *peer, PhYamuxSession *session, const guint8 *data, gsi
 
       switch (op)
         {
-        case 0:
-          {
-            gsize end = MIN (size, i + PH_YAMUX_HEADER_LEN);
+          case 0:
+            {
+              gsize end = MIN (size, i + PH_YAMUX_HEADER_LEN);
 
-            if (end - i == PH_YAMUX_HEADER_LEN && data[i + 1] == PH_YAMUX_TYPE_DATA)
-              end = i + PH_YAMUX_HEADER_LEN + MIN (read_be32 (data + i + 8), size - end);
-            release_and_wait (peer, session, i, end);
-            i = end;
-          }
-          continue;
-        case 1:
-        case 6:
-          {
-            PhDuplex *got = op == 1
-                                ? ph_yamux_session_accept_stream (session, now, NULL, &error)
-                                : ph_yamux_session_open_stream (session, now, NULL, &error);
+              if (end - i == PH_YAMUX_HEADER_LEN && data[i + 1] == PH_YAMUX_TYPE_DATA)
+                end = i + PH_YAMUX_HEADER_LEN + MIN (read_be32 (data + i + 8), size - end);
+              release_and_wait (peer, session, i, end);
+              i = end;
+            }
+            continue;
+          case 1:
+          case 6:
+            {
+              PhDuplex *got = op == 1 ? ph_yamux_session_accept_stream (session, now, NULL, &error)
+                                      : ph_yamux_session_open_stream (session, now, NULL, &error);
 
-            check ((got != NULL) == (error == NULL), "accept/open: result and error disagree");
+              check ((got != NULL) == (error == NULL), "accept/open: result and error disagree");
+              check_error (error);
+              if (got != NULL)
+                {
+                  g_clear_pointer (&slots[next_slot], ph_duplex_free);
+                  slots[next_slot] = got;
+                  next_slot = (next_slot + 1) % SLOTS;
+                }
+            }
+            continue;
+          case 7:
+            check (!ph_yamux_session_ping (session, NULL, now, NULL, &error), "ping answered");
             check_error (error);
-            if (got != NULL)
-              {
-                g_clear_pointer (&slots[next_slot], ph_duplex_free);
-                slots[next_slot] = got;
-                next_slot = (next_slot + 1) % SLOTS;
-              }
-          }
-          continue;
-        case 7:
-          check (!ph_yamux_session_ping (session, NULL, now, NULL, &error), "ping answered");
-          check_error (error);
-          continue;
-        default:
-          break;
+            continue;
+          default:
+            break;
         }
 
       /* the ops with operands */
@@ -269,43 +267,43 @@ run_script (ScriptedPeer *peer, PhYamuxSession *session, const guint8 *data, gsi
       i += 2;
       switch (op)
         {
-        case 2:
-          if (stream != NULL)
-            {
-              gssize n = stream->vtable->read (stream, buffer, 1 + data[i - 1] % 64 * 256, now,
-                                               NULL, &error);
+          case 2:
+            if (stream != NULL)
+              {
+                gssize n = stream->vtable->read (stream, buffer, 1 + data[i - 1] % 64 * 256, now,
+                                                 NULL, &error);
 
-              check ((n >= 0) == (error == NULL), "read: result and error disagree");
-              check_error (error);
-            }
-          break;
-        case 3:
-          if (stream != NULL)
-            {
-              gboolean ok = stream->vtable->write (stream, buffer, 1 + data[i - 1] % 64 * 256, now,
-                                                   NULL, &error);
+                check ((n >= 0) == (error == NULL), "read: result and error disagree");
+                check_error (error);
+              }
+            break;
+          case 3:
+            if (stream != NULL)
+              {
+                gboolean ok = stream->vtable->write (stream, buffer, 1 + data[i - 1] % 64 * 256,
+                                                     now, NULL, &error);
 
-              check (ok == (error == NULL), "write: result and error disagree");
-              check_error (error);
-            }
-          break;
-        case 4:
-          if (stream != NULL)
-            {
-              gboolean ok = stream->vtable->close_write (stream, now, NULL, &error);
+                check (ok == (error == NULL), "write: result and error disagree");
+                check_error (error);
+              }
+            break;
+          case 4:
+            if (stream != NULL)
+              {
+                gboolean ok = stream->vtable->close_write (stream, now, NULL, &error);
 
-              check (ok == (error == NULL), "close_write: result and error disagree");
-              check_error (error);
-            }
-          break;
-        case 5:
-          g_clear_pointer (slot, ph_duplex_free);
-          break;
-        case 8:
-          ph_yamux_session_go_away (session, data[i - 1]);
-          break;
-        default:
-          g_assert_not_reached ();
+                check (ok == (error == NULL), "close_write: result and error disagree");
+                check_error (error);
+              }
+            break;
+          case 5:
+            g_clear_pointer (slot, ph_duplex_free);
+            break;
+          case 8:
+            ph_yamux_session_go_away (session, data[i - 1]);
+            break;
+          default:
+            g_assert_not_reached ();
         }
     }
 
@@ -364,8 +362,10 @@ int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
   ScriptedPeer peer = { { &scripted_vtable } };
-  PhYamuxLimits limits = { .max_inbound_streams = 8, .max_pending_accepts = 4,
-                           .max_outbound_streams = 8, .write_timeout_ms = 1000 };
+  PhYamuxLimits limits = { .max_inbound_streams = 8,
+                           .max_pending_accepts = 4,
+                           .max_outbound_streams = 8,
+                           .write_timeout_ms = 1000 };
   PhYamuxSession *session;
 
   fuzz_header_decode (data, size);
