@@ -40,7 +40,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT; trap 'exit 143' TERM
 
 now() { echo "${EPOCHREALTIME/[.,]/}"; }                 # microseconds
 since() { local d=$(( $(now) - $1 )); printf '%d.%01ds' $((d / 1000000)) $((d / 100000 % 10)); }
