@@ -524,7 +524,7 @@ static void
 test_components (void)
 {
   g_autoptr (PhMultiaddr) ma = parse ("/ip4/104.131.131.82/udp/4001/quic-v1/p2p/" MARS);
-  g_autoptr (GBytes) peer = bytes_from_hex (MARS_HEX + 6); /* without code and length */
+  g_autoptr (GBytes) peer = bytes_from_hex (&MARS_HEX[6]); /* without code and length */
   PhMultiaddrComponent c;
 
   g_assert_cmpuint (ph_multiaddr_get_n_components (ma), ==, 4);
@@ -638,8 +638,8 @@ test_peer_id (void)
   g_autoptr (PhMultiaddr) target
       = parse ("/ip4/104.131.131.82/tcp/4001/p2p/" MARS "/p2p-circuit/p2p/" VA1);
   g_autoptr (PhMultiaddr) only = parse ("/p2p/" MARS);
-  g_autoptr (GBytes) mars = bytes_from_hex (MARS_HEX + 6);
-  g_autoptr (GBytes) va1 = bytes_from_hex (VA1_HEX + 6);
+  g_autoptr (GBytes) mars = bytes_from_hex (&MARS_HEX[6]);
+  g_autoptr (GBytes) va1 = bytes_from_hex (&VA1_HEX[6]);
   g_autoptr (PhMultiaddr) with = NULL;
   g_autoptr (PhMultiaddr) same = NULL;
   g_autoptr (PhMultiaddr) without = NULL;
