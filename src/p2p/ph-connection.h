@@ -66,7 +66,8 @@ typedef struct
    * too, as go-libp2p's TCP transport and PhListenerOptions.reuse_port do. */
   gboolean reuse_port;
   /* Serve this listener's handlers on the connection, announce its addresses in identify, and
-   * close the connection when the listener stops. NULL: only identify and ping. */
+   * close the connection when the listener stops (dialing with a stopped one fails, CLOSED). The
+   * listener need not be started. NULL: only identify and ping. */
   PhListener *listener;
   /* Stream caps for this connection; NULL or zero fields: ph_yamux_limits_init()'s defaults,
    * except that max_pending_accepts defaults to max_inbound_streams. */
@@ -85,8 +86,9 @@ ph_connection_dial (PhMultiaddr *addr, PhPrivateKey *identity, const PhPeerId *e
 
 PhConnection *
 ph_connection_ref (PhConnection *self);
-/* The last reference closes the connection (ph_connection_close()) and frees it. Do not drop the
- * last reference from the connection's own inbound-connection callback. */
+/* The last reference closes the connection (ph_connection_close()) at once, even while handlers
+ * still run (they see their cancellable fire); the memory goes when the last of them returns. Any
+ * thread, a handler of the connection included. */
 void
 ph_connection_unref (PhConnection *self);
 

@@ -102,7 +102,9 @@ guint
 ph_listener_get_n_connections (PhListener *self);
 
 /* Stops accepting, closes the listening sockets and every connection (inbound, and those dialed
- * with this listener), and waits up to a second for running handlers to return. Idempotent. */
+ * with this listener), and waits up to a second for running handlers to return. Idempotent. Call
+ * it from a worker thread, not from one of the listener's handlers (that one would wait out the
+ * second for itself). */
 void
 ph_listener_stop (PhListener *self);
 

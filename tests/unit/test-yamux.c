@@ -79,8 +79,8 @@ assert_decode_fails (const guint8 *bytes, gsize len, guint32 max_data_len, gint 
 static void
 test_header_malformed (void)
 {
-  guint8 b[PH_YAMUX_HEADER_LEN] = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-                                    0x00, 0x00, 0x00, 0x10 };
+  guint8 b[PH_YAMUX_HEADER_LEN]
+      = { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x10 };
   g_autoptr (GError) error = NULL;
   PhYamuxHeader header;
 
@@ -368,33 +368,33 @@ job_run (gpointer user_data)
 
   switch (job->kind)
     {
-    case JOB_READ:
-      job->n = ph_duplex_read (job->stream, buffer, sizeof buffer, job->deadline, job->cancellable,
-                               &job->error);
-      job->ok = job->n >= 0;
-      break;
-    case JOB_WRITE:
-      {
-        g_autofree guint8 *data = g_malloc0 (job->write_len);
+      case JOB_READ:
+        job->n = ph_duplex_read (job->stream, buffer, sizeof buffer, job->deadline,
+                                 job->cancellable, &job->error);
+        job->ok = job->n >= 0;
+        break;
+      case JOB_WRITE:
+        {
+          g_autofree guint8 *data = g_malloc0 (job->write_len);
 
-        job->ok = ph_duplex_write (job->stream, data, job->write_len, job->deadline,
-                                   job->cancellable, &job->error);
-      }
-      break;
-    case JOB_ACCEPT:
-      job->got_stream = ph_yamux_session_accept_stream (job->session, job->deadline,
+          job->ok = ph_duplex_write (job->stream, data, job->write_len, job->deadline,
+                                     job->cancellable, &job->error);
+        }
+        break;
+      case JOB_ACCEPT:
+        job->got_stream = ph_yamux_session_accept_stream (job->session, job->deadline,
+                                                          job->cancellable, &job->error);
+        job->ok = job->got_stream != NULL;
+        break;
+      case JOB_OPEN:
+        job->got_stream = ph_yamux_session_open_stream (job->session, job->deadline,
                                                         job->cancellable, &job->error);
-      job->ok = job->got_stream != NULL;
-      break;
-    case JOB_OPEN:
-      job->got_stream = ph_yamux_session_open_stream (job->session, job->deadline,
-                                                      job->cancellable, &job->error);
-      job->ok = job->got_stream != NULL;
-      break;
-    case JOB_PING:
-      job->ok = ph_yamux_session_ping (job->session, NULL, job->deadline, job->cancellable,
-                                       &job->error);
-      break;
+        job->ok = job->got_stream != NULL;
+        break;
+      case JOB_PING:
+        job->ok = ph_yamux_session_ping (job->session, NULL, job->deadline, job->cancellable,
+                                         &job->error);
+        break;
     }
   return NULL;
 }
@@ -579,16 +579,13 @@ echo_client_thread (gpointer user_data)
   fill_pattern (sent, CONCURRENT_BYTES, work->index);
   /* In pieces of odd sizes, so frames of many streams interleave. */
   for (gsize off = 0; off < CONCURRENT_BYTES; off += 3001)
-    if (!ph_duplex_write (stream, sent + off, MIN (3001, CONCURRENT_BYTES - off), SOON, NULL,
-                          NULL))
+    if (!ph_duplex_write (stream, sent + off, MIN (3001, CONCURRENT_BYTES - off), SOON, NULL, NULL))
       return GINT_TO_POINTER (FALSE);
   if (!ph_duplex_close_write (stream, SOON, NULL, NULL))
     return GINT_TO_POINTER (FALSE);
   echoed = ph_duplex_read_to_end (stream, CONCURRENT_BYTES, SOON, NULL, NULL);
-  return GINT_TO_POINTER (echoed != NULL
-                          && g_bytes_get_size (echoed) == CONCURRENT_BYTES
-                          && memcmp (g_bytes_get_data (echoed, NULL), sent, CONCURRENT_BYTES)
-                                 == 0);
+  return GINT_TO_POINTER (echoed != NULL && g_bytes_get_size (echoed) == CONCURRENT_BYTES
+                          && memcmp (g_bytes_get_data (echoed, NULL), sent, CONCURRENT_BYTES) == 0);
 }
 
 static void
@@ -1153,8 +1150,8 @@ test_wire_window_update_sent (void)
   raw_expect (raw, PH_YAMUX_TYPE_WINDOW_UPDATE, PH_YAMUX_FLAG_ACK, 1, 0);
 
   /* consuming half the window gives exactly that half back */
-  g_assert_true (ph_duplex_read_exact (stream, sink, PH_YAMUX_INITIAL_WINDOW / 2, SOON, NULL,
-                                       &error));
+  g_assert_true (
+      ph_duplex_read_exact (stream, sink, PH_YAMUX_INITIAL_WINDOW / 2, SOON, NULL, &error));
   g_assert_no_error (error);
   raw_expect (raw, PH_YAMUX_TYPE_WINDOW_UPDATE, 0, 1, PH_YAMUX_INITIAL_WINDOW / 2);
 
@@ -1220,7 +1217,6 @@ test_wire_too_many_streams (void)
   g_autoptr (PhDuplex) raw = NULL;
   PhYamuxLimits limits = { .max_inbound_streams = 4, .max_pending_accepts = 4 };
   g_autoptr (PhYamuxSession) session = make_raw (&raw, FALSE, &limits);
-  g_autoptr (GError) error = NULL;
   g_autofree guint8 *data = g_malloc0 (64 * KiB);
   PhDuplex *streams[4];
 
@@ -1306,7 +1302,9 @@ test_wire_protocol_errors (void)
     { "type 255", { 0, 0xff, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0 }, FALSE, PH_P2P_ERROR_PROTOCOL },
     { "data on stream 0", { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 }, FALSE, PH_P2P_ERROR_PROTOCOL },
     { "ping on a stream", { 0, 2, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0 }, FALSE, PH_P2P_ERROR_PROTOCOL },
-    { "ping without SYN/ACK", { 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }, FALSE,
+    { "ping without SYN/ACK",
+      { 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 },
+      FALSE,
       PH_P2P_ERROR_PROTOCOL },
     /* we are the server: the peer's IDs are odd (go: "both yamux endpoints are clients") */
     { "SYN with our parity", { 0, 1, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0 }, FALSE, PH_P2P_ERROR_PROTOCOL },
@@ -1448,8 +1446,7 @@ test_wire_ping_flood_without_reading (void)
    * and the pongs it cannot send end the session (which then reads no more: the last write may
    * time out). */
   for (guint round = 0; round < 200 && !g_cancellable_is_cancelled (closed); round++)
-    if (!ph_duplex_write (raw, pings, 1000 * PH_YAMUX_HEADER_LEN, ph_deadline_in (500), NULL,
-                          NULL))
+    if (!ph_duplex_write (raw, pings, 1000 * PH_YAMUX_HEADER_LEN, ph_deadline_in (500), NULL, NULL))
       break;
   assert_closed_with (session, PH_P2P_ERROR, PH_P2P_ERROR_LIMIT);
 }
