@@ -17,7 +17,11 @@
 
 #define CHANGE_LOG_VERSION 1
 
-G_DEFINE_QUARK (ph-change-log-error-quark, ph_change_log_error)
+GQuark
+ph_change_log_error_quark (void)
+{
+  return g_quark_from_static_string ("ph-change-log-error-quark");
+}
 
 struct _PhChangeLog
 {
@@ -240,6 +244,13 @@ set_aside_path (const char *path)
       g_free (candidate);
       candidate = g_strdup_printf ("%s.corrupt-%s-%u", path, stamp, i);
     }
+  if (g_file_test (candidate, G_FILE_TEST_EXISTS))
+    {
+      /* a rename must never overwrite an earlier one */
+      g_autofree char *uuid = g_uuid_string_random ();
+      g_free (candidate);
+      candidate = g_strdup_printf ("%s.corrupt-%s-%s", path, stamp, uuid);
+    }
   return candidate;
 }
 
@@ -248,7 +259,7 @@ set_error_io (GError **error, const char *path, int errsv)
 {
   g_set_error (error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_IO,
                /* Translators: %s are a file name and the system's reason */
-               _("Porthole could not use its record of changes in %s: %s."), path,
+               _ ("Porthole could not use its record of changes in %s: %s."), path,
                g_strerror (errsv));
 }
 
@@ -264,13 +275,14 @@ set_aside (PhChangeLog *log, const char *why, GError **error)
       set_error_io (error, log->path, errsv);
       return;
     }
-  g_warning ("Change log %s %s; moved to %s", log->path, why, aside);
-  g_set_error (error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_CORRUPT,
-               /* Translators: %s is a file name */
-               _("Porthole’s record of the changes it made was damaged. It was kept as %s and a new "
-                 "record was started; changes listed only in the old one may need to be undone by "
-                 "hand in the router or network settings."),
-               aside);
+  g_message ("Change log %s %s; moved to %s", log->path, why, aside);
+  g_set_error (
+      error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_CORRUPT,
+      /* Translators: %s is a file name */
+      _ ("Porthole’s record of the changes it made was damaged. It was kept as %s and a new record "
+         "was started; changes listed only in the old one may need to be undone by hand in the "
+         "router or network settings."),
+      aside);
 }
 
 static GPtrArray *
@@ -298,7 +310,7 @@ log_load (PhChangeLog *log, GError **error)
   if (!g_file_get_contents (log->path, &text, &len, &local_error))
     {
       g_set_error (error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_IO,
-                   _("Porthole could not use its record of changes in %s: %s."), log->path,
+                   _ ("Porthole could not use its record of changes in %s: %s."), log->path,
                    local_error->message);
       return NULL;
     }
@@ -347,11 +359,11 @@ log_save (PhChangeLog *log, GPtrArray *changes, GError **error)
       return FALSE;
     }
   if (!g_file_set_contents_full (log->path, text, len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0600, &local_error))
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
+                                 &local_error))
     {
       g_set_error (error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_IO,
-                   _("Porthole could not use its record of changes in %s: %s."), log->path,
+                   _ ("Porthole could not use its record of changes in %s: %s."), log->path,
                    local_error->message);
       return FALSE;
     }
@@ -450,8 +462,8 @@ ph_change_log_record (PhChangeLog *log, const PhChange *change, GError **error)
       if (changes->len >= PH_CHANGE_LOG_MAX_ENTRIES)
         {
           g_set_error (error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_FULL,
-                       _("Porthole has recorded %u changes already and cannot keep track of "
-                         "another one. Undo changes you no longer need, then try again."),
+                       _ ("Porthole has recorded %u changes already and cannot keep track of "
+                          "another one. Undo changes you no longer need, then try again."),
                        (guint) PH_CHANGE_LOG_MAX_ENTRIES);
           return NULL;
         }
@@ -521,7 +533,7 @@ ph_change_log_remove (PhChangeLog *log, const char *id, GError **error)
         }
     }
   g_set_error (error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_NOT_FOUND,
-               _("That change is not in Porthole’s record any more; it may have been undone "
-                 "already."));
+               _ ("That change is not in Porthole’s record any more; it may have been undone "
+                  "already."));
   return FALSE;
 }

@@ -139,7 +139,7 @@ client_new (const char *address, const char *authorization, const char *const *u
 
   /* As kubo's own client does (cmd/ipfs/kubo/start.go): /https or /tls/http means TLS. */
   scheme = strstr (address, "/https") != NULL || strstr (address, "/tls/http") != NULL ? "https"
-                                                                                        : "http";
+                                                                                       : "http";
   self->session = client_session_new (NULL);
   if (addr.kind == PH_KUBO_HOST_IP6)
     self->base_url = g_strdup_printf ("%s://[%s]:%u", scheme, host, addr.port);
@@ -268,7 +268,11 @@ call_return (GTask *task, GError *error, JsonNode *node)
 static char *
 text_excerpt (const char *data, gsize len)
 {
-  g_autofree char *valid = g_utf8_make_valid (data, (gssize) MIN (len, EXCERPT_LEN));
+  g_autofree char *valid = NULL;
+
+  if (data == NULL || len == 0)
+    return g_strdup ("");
+  valid = g_utf8_make_valid (data, (gssize) MIN (len, EXCERPT_LEN));
 
   for (char *p = valid; *p != '\0'; p++)
     if ((guchar) *p < 0x20 || *p == 0x7f)
@@ -325,30 +329,30 @@ call_done (GTask *task)
 
   switch (status)
     {
-    case SOUP_STATUS_OK:
-      node = ph_kubo_json_parse (data, len, what, &error);
-      call_return (task, error, node);
-      return;
-    case SOUP_STATUS_UNAUTHORIZED:
-    case SOUP_STATUS_FORBIDDEN:
-      /* kubo:core/corehttp/commands.go withAuthSecrets: 403 without a valid secret, or for a
-       * path outside the secret's AllowedPaths. */
-      excerpt = text_excerpt (data, len);
-      call_return (task,
-                   g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_REFUSED,
-                                "the node's RPC refused %s (HTTP %u): it needs an "
-                                "API.Authorizations secret that allows this path (%s)",
-                                call->path, status, excerpt),
-                   NULL);
-      return;
-    case SOUP_STATUS_NOT_FOUND:
-      call_return (task,
-                   g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_UNSUPPORTED,
-                                "this kubo has no %s command", call->path),
-                   NULL);
-      return;
-    default:
-      break;
+      case SOUP_STATUS_OK:
+        node = ph_kubo_json_parse (data, len, what, &error);
+        call_return (task, error, node);
+        return;
+      case SOUP_STATUS_UNAUTHORIZED:
+      case SOUP_STATUS_FORBIDDEN:
+        /* kubo:core/corehttp/commands.go withAuthSecrets: 403 without a valid secret, or for a
+         * path outside the secret's AllowedPaths. */
+        excerpt = text_excerpt (data, len);
+        call_return (task,
+                     g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_REFUSED,
+                                  "the node's RPC refused %s (HTTP %u): it needs an "
+                                  "API.Authorizations secret that allows this path (%s)",
+                                  call->path, status, excerpt),
+                     NULL);
+        return;
+      case SOUP_STATUS_NOT_FOUND:
+        call_return (task,
+                     g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_UNSUPPORTED,
+                                  "this kubo has no %s command", call->path),
+                     NULL);
+        return;
+      default:
+        break;
     }
 
   if ((status == SOUP_STATUS_INTERNAL_SERVER_ERROR || status == SOUP_STATUS_BAD_REQUEST)
@@ -362,9 +366,9 @@ call_done (GTask *task)
     }
   excerpt = text_excerpt (data, len);
   call_return (task,
-               g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_HTTP, "kubo answered %s with HTTP %u %s%s%s",
-                            call->path, status, soup_status_get_phrase (status),
-                            *excerpt != '\0' ? ": " : "", excerpt),
+               g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_HTTP,
+                            "kubo answered %s with HTTP %u %s%s%s", call->path, status,
+                            soup_status_get_phrase (status), *excerpt != '\0' ? ": " : "", excerpt),
                NULL);
 }
 
@@ -376,7 +380,8 @@ call_too_large (Call *call)
                       PH_KUBO_MAX_RESPONSE_SIZE);
 }
 
-static void call_read_more (GTask *task);
+static void
+call_read_more (GTask *task);
 
 static void
 call_read (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -384,8 +389,8 @@ call_read (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GTask) task = user_data;
   Call *call = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
-                                                               &error);
+  g_autoptr (GBytes) bytes
+      = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
 
   if (call->returned)
     return;
@@ -455,8 +460,8 @@ call_deadline_passed (gpointer user_data)
 
   call_return (task,
                g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_TIMED_OUT,
-                            "the node at %s did not answer %s within %u ms",
-                            call->client->endpoint, call->path, call->client->timeout_ms),
+                            "the node at %s did not answer %s within %u ms", call->client->endpoint,
+                            call->path, call->client->timeout_ms),
                NULL);
   return G_SOURCE_REMOVE;
 }
@@ -523,9 +528,11 @@ ph_kubo_client_call_async (PhKuboClient *self, const char *path, const char *con
                    NULL);
       return;
     }
+  /* kubo never redirects; following one could carry the Authorization secret elsewhere. */
+  soup_message_set_flags (call->message, SOUP_MESSAGE_NO_REDIRECT);
   if (self->authorization != NULL)
-    soup_message_headers_replace (soup_message_get_request_headers (call->message),
-                                  "Authorization", self->authorization);
+    soup_message_headers_replace (soup_message_get_request_headers (call->message), "Authorization",
+                                  self->authorization);
 
   if (cancellable != NULL)
     {
@@ -543,8 +550,7 @@ JsonNode *
 ph_kubo_client_call_finish (PhKuboClient *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ph_kubo_client_call_async,
-                        NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ph_kubo_client_call_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -713,8 +719,7 @@ parse_version (JsonNode *root, GError **error)
       || !member_string (object, "System", &version->system)
       || !member_string (object, "Golang", &version->golang))
     return parse_fail (error, "version");
-  if (!ph_kubo_version_parse (version->version, &version->major, &version->minor,
-                              &version->patch))
+  if (!ph_kubo_version_parse (version->version, &version->major, &version->minor, &version->patch))
     {
       g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED,
                    "kubo reported a version Porthole cannot read: %s", version->version);
@@ -797,13 +802,13 @@ ph_kubo_reachability_to_string (PhKuboReachability reachability)
 {
   switch (reachability)
     {
-    case PH_KUBO_REACHABILITY_PUBLIC:
-      return "public";
-    case PH_KUBO_REACHABILITY_PRIVATE:
-      return "private";
-    case PH_KUBO_REACHABILITY_UNKNOWN:
-    default:
-      return "unknown";
+      case PH_KUBO_REACHABILITY_PUBLIC:
+        return "public";
+      case PH_KUBO_REACHABILITY_PRIVATE:
+        return "private";
+      case PH_KUBO_REACHABILITY_UNKNOWN:
+      default:
+        return "unknown";
     }
 }
 
@@ -932,8 +937,7 @@ parse_config_field (JsonNode *root, GError **error)
 {
   JsonNode *value;
 
-  if (!JSON_NODE_HOLDS_OBJECT (root)
-      || !json_object_has_member (json_node_get_object (root), "Key")
+  if (!JSON_NODE_HOLDS_OBJECT (root) || !json_object_has_member (json_node_get_object (root), "Key")
       || (value = json_object_get_member (json_node_get_object (root), "Value")) == NULL)
     return parse_fail (error, "config");
   return json_node_copy (value);

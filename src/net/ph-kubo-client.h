@@ -27,10 +27,13 @@ G_BEGIN_DECLS
  * Swarm.RelayClient (kubo:docs/changelogs/v0.11.md), which our fixes write and read. */
 #define PH_KUBO_MIN_VERSION_MAJOR 0
 #define PH_KUBO_MIN_VERSION_MINOR 11
-/* `swarm addrs autonat` arrived in 0.40 (kubo:docs/changelogs/v0.40.md), its `nat` field in 0.43. */
+/* `swarm addrs autonat` arrived in 0.40 (kubo:docs/changelogs/v0.40.md), its `nat` field in 0.43.
+ */
 #define PH_KUBO_AUTONAT_VERSION_MAJOR 0
 #define PH_KUBO_AUTONAT_VERSION_MINOR 40
 
+/* A client belongs to the thread that made it: its calls complete on that thread's
+ * thread-default main context at the time of each call. */
 #define PH_TYPE_KUBO_CLIENT (ph_kubo_client_get_type ())
 G_DECLARE_FINAL_TYPE (PhKuboClient, ph_kubo_client, PH, KUBO_CLIENT, GObject)
 
@@ -134,7 +137,8 @@ typedef struct
 } PhKuboAutonat;
 
 const char *
-ph_kubo_reachability_to_string (PhKuboReachability reachability); /* "public", "private", "unknown" */
+ph_kubo_reachability_to_string (
+    PhKuboReachability reachability); /* "public", "private", "unknown" */
 /* The node's view of its plain TCP addresses of one family: PUBLIC when one is reachable,
  * PRIVATE when some were tested and none is, UNKNOWN otherwise. */
 PhKuboReachability

@@ -45,8 +45,7 @@ ph_kubo_secret_bytes_new_take (guint8 *data, gsize len)
   GBytes *block = g_bytes_new_take (data, len);
 
   /* The outer GBytes owns the inner one and wipes it on the last unref. */
-  return g_bytes_new_with_free_func (g_bytes_get_data (block, NULL), len, secret_block_free,
-                                     block);
+  return g_bytes_new_with_free_func (g_bytes_get_data (block, NULL), len, secret_block_free, block);
 }
 
 void
@@ -107,6 +106,11 @@ ph_kubo_json_parse (const char *data, gsize len, const char *what, GError **erro
   g_autoptr (GError) local_error = NULL;
   JsonNode *root;
 
+  if (data == NULL || len == 0)
+    {
+      g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED, "%s is empty", what);
+      return NULL;
+    }
   if (len > G_MAXSSIZE)
     {
       g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_TOO_LARGE, "%s is too large", what);
@@ -122,13 +126,14 @@ ph_kubo_json_parse (const char *data, gsize len, const char *what, GError **erro
                    local_error->message);
       return NULL;
     }
-  root = json_parser_get_root (parser);
+  /* Stolen, not copied: the tree (and any secret string in it) exists once. */
+  root = json_parser_steal_root (parser);
   if (root == NULL)
     {
       g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED, "%s is empty", what);
       return NULL;
     }
-  return json_node_copy (root);
+  return root;
 }
 
 JsonNode *
@@ -218,8 +223,8 @@ ph_kubo_json_get_strv (JsonNode *node, const char *key, char ***out, GError **er
 static gboolean
 addr_fail (GError **error, const char *text, const char *why)
 {
-  g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED, "“%s” is not an address we can use: %s",
-               text, why);
+  g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED,
+               "“%s” is not an address we can use: %s", text, why);
   return FALSE;
 }
 
@@ -270,7 +275,8 @@ addr_parse_host (char **parts, guint *i, const char *text, PhKuboAddr *addr, GEr
       g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (value);
 
       if (ip == NULL
-          || g_inet_address_get_family (ip) != (want6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4))
+          || g_inet_address_get_family (ip)
+                 != (want6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4))
         return addr_fail (error, text, want6 ? "not an IPv6 address" : "not an IPv4 address");
       addr->kind = want6 ? PH_KUBO_HOST_IP6 : PH_KUBO_HOST_IP4;
       addr->host = g_inet_address_to_string (ip);
@@ -298,10 +304,10 @@ addr_parse_rest (char **parts, guint i, PhKuboAddr *addr)
 
   /* After the transport: nothing, or only /p2p/<id>, is what a plain TCP dial reaches. */
   if (addr->tcp)
-    addr->plain_tcp = n_rest == 0
-                      || (n_rest == 2
-                          && (g_strcmp0 (parts[i], "p2p") == 0
-                              || g_strcmp0 (parts[i], "ipfs") == 0));
+    addr->plain_tcp
+        = n_rest == 0
+          || (n_rest == 2
+              && (g_strcmp0 (parts[i], "p2p") == 0 || g_strcmp0 (parts[i], "ipfs") == 0));
   if (addr->udp && n_rest > 0 && g_strcmp0 (parts[i], "quic-v1") == 0)
     addr->quic = TRUE;
 }
@@ -341,9 +347,8 @@ ph_kubo_addr_parse (const char *text, PhKuboAddr *addr, GError **error)
       joined = g_strjoinv ("/", parts + 2);
       addr->kind = PH_KUBO_HOST_UNIX;
       /* Newer go-multiaddr percent-escapes the path; older writes it raw. */
-      addr->host = strchr (joined, '%') != NULL
-                       ? g_uri_unescape_string (joined, NULL)
-                       : g_strconcat ("/", joined, NULL);
+      addr->host = strchr (joined, '%') != NULL ? g_uri_unescape_string (joined, NULL)
+                                                : g_strconcat ("/", joined, NULL);
       if (addr->host != NULL && addr->host[0] != '/')
         {
           char *absolute = g_strconcat ("/", addr->host, NULL);
@@ -548,13 +553,13 @@ ph_kubo_flag_to_string (PhKuboFlag flag)
 {
   switch (flag)
     {
-    case PH_KUBO_FLAG_TRUE:
-      return "true";
-    case PH_KUBO_FLAG_FALSE:
-      return "false";
-    case PH_KUBO_FLAG_DEFAULT:
-    default:
-      return "default";
+      case PH_KUBO_FLAG_TRUE:
+        return "true";
+      case PH_KUBO_FLAG_FALSE:
+        return "false";
+      case PH_KUBO_FLAG_DEFAULT:
+      default:
+        return "default";
     }
 }
 
@@ -628,7 +633,8 @@ read_bounded_file (const char *path, gsize max, gboolean *shared, GError **error
   if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
     {
       close (fd);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "%s is not a regular file", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE, "%s is not a regular file",
+                   path);
       return NULL;
     }
   if (st.st_size < 0 || (guint64) st.st_size > max)
@@ -744,6 +750,10 @@ ph_kubo_auth_secret_to_header (const char *secret)
 
   if (*secret == '\0')
     return NULL;
+  /* It becomes a header line: no control characters (no CR/LF to split it). */
+  for (const char *p = secret; *p != '\0'; p++)
+    if ((guchar) *p < 0x20 || *p == 0x7f)
+      return NULL;
   colon = strchr (secret, ':');
   if (colon == NULL)
     return g_strconcat ("Bearer ", secret, NULL);

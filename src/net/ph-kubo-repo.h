@@ -24,22 +24,22 @@ G_BEGIN_DECLS
  * G_IO_ERROR_CANCELLED, as everywhere in GIO. */
 typedef enum
 {
-  PH_KUBO_ERROR_NO_NODE,           /* no repository: no $IPFS_PATH/config, and no RPC answers */
-  PH_KUBO_ERROR_NOT_RUNNING,       /* nothing listens at the API address (or no api file) */
-  PH_KUBO_ERROR_REFUSED,           /* the RPC answered 401/403: API.Authorizations wants a secret */
-  PH_KUBO_ERROR_TOO_OLD,           /* a kubo older than PH_KUBO_MIN_VERSION */
-  PH_KUBO_ERROR_UNSUPPORTED,       /* this kubo lacks the command (e.g. swarm/addrs/autonat < 0.40) */
-  PH_KUBO_ERROR_NOT_LOOPBACK,      /* an API address neither loopback nor in the user's Addresses.API */
-  PH_KUBO_ERROR_COMMAND,           /* kubo ran the command and reported an error (its Message) */
-  PH_KUBO_ERROR_HTTP,              /* any other HTTP status (405, 502, …) */
-  PH_KUBO_ERROR_TOO_LARGE,         /* an answer or a file over its bound */
-  PH_KUBO_ERROR_MALFORMED,         /* not JSON, JSON of the wrong shape, a bad multiaddr or key */
-  PH_KUBO_ERROR_TIMED_OUT,         /* no complete answer before the deadline */
-  PH_KUBO_ERROR_CLOSED,            /* the connection closed before a complete answer */
-  PH_KUBO_ERROR_NO_IDENTITY,       /* the config has no Identity.PrivKey */
+  PH_KUBO_ERROR_NO_NODE,      /* no repository: no $IPFS_PATH/config, and no RPC answers */
+  PH_KUBO_ERROR_NOT_RUNNING,  /* nothing listens at the API address (or no api file) */
+  PH_KUBO_ERROR_REFUSED,      /* the RPC answered 401/403: API.Authorizations wants a secret */
+  PH_KUBO_ERROR_TOO_OLD,      /* a kubo older than PH_KUBO_MIN_VERSION */
+  PH_KUBO_ERROR_UNSUPPORTED,  /* this kubo lacks the command (e.g. swarm/addrs/autonat < 0.40) */
+  PH_KUBO_ERROR_NOT_LOOPBACK, /* an API address neither loopback nor in the user's Addresses.API */
+  PH_KUBO_ERROR_COMMAND,      /* kubo ran the command and reported an error (its Message) */
+  PH_KUBO_ERROR_HTTP,         /* any other HTTP status (405, 502, …) */
+  PH_KUBO_ERROR_TOO_LARGE,    /* an answer or a file over its bound */
+  PH_KUBO_ERROR_MALFORMED,    /* not JSON, JSON of the wrong shape, a bad multiaddr or key */
+  PH_KUBO_ERROR_TIMED_OUT,    /* no complete answer before the deadline */
+  PH_KUBO_ERROR_CLOSED,       /* the connection closed before a complete answer */
+  PH_KUBO_ERROR_NO_IDENTITY,  /* the config has no Identity.PrivKey */
   PH_KUBO_ERROR_IDENTITY_MISMATCH, /* Identity.PrivKey is not the key of Identity.PeerID */
   PH_KUBO_ERROR_IO,                /* a repository file exists but cannot be read */
-  PH_KUBO_ERROR_CHANGED,           /* undo refused: the setting changed again since Porthole set it */
+  PH_KUBO_ERROR_CHANGED, /* undo refused: the setting changed again since Porthole set it */
 } PhKuboError;
 
 GQuark
@@ -69,13 +69,13 @@ typedef enum
 typedef struct
 {
   PhKuboHostKind kind;
-  char *host;          /* the IP as text, the DNS name, or the socket path */
-  PhIpScope scope;     /* of the IP; LOOPBACK for "localhost" and unix sockets; else PUBLIC */
-  gboolean tcp;        /* the first transport is tcp (port is its port) */
-  gboolean udp;        /* the first transport is udp */
-  guint16 port;        /* 0 when none, or when kubo is told to pick one */
-  gboolean plain_tcp;  /* /ipN/…/tcp/port and nothing after it but /p2p: what our probe dials */
-  gboolean quic;       /* /udp/port/quic-v1 (with or without webtransport) */
+  char *host;         /* the IP as text, the DNS name, or the socket path */
+  PhIpScope scope;    /* of the IP; LOOPBACK for "localhost" and unix sockets; else PUBLIC */
+  gboolean tcp;       /* the first transport is tcp (port is its port) */
+  gboolean udp;       /* the first transport is udp */
+  guint16 port;       /* 0 when none, or when kubo is told to pick one */
+  gboolean plain_tcp; /* /ipN/…/tcp/port and nothing after it but /p2p: what our probe dials */
+  gboolean quic;      /* /udp/port/quic-v1 (with or without webtransport) */
 } PhKuboAddr;
 
 gboolean
@@ -101,12 +101,12 @@ typedef enum
 
 typedef struct
 {
-  char **swarm;            /* Addresses.Swarm; every vector is non-NULL, maybe empty */
-  char **api;              /* Addresses.API (a string or an array in the file) */
-  char **gateway;          /* Addresses.Gateway (likewise) */
-  char **announce;         /* Addresses.Announce: replaces the inferred addresses when non-empty */
-  char **append_announce;  /* Addresses.AppendAnnounce: added to them */
-  char **no_announce;      /* Addresses.NoAnnounce */
+  char **swarm;           /* Addresses.Swarm; every vector is non-NULL, maybe empty */
+  char **api;             /* Addresses.API (a string or an array in the file) */
+  char **gateway;         /* Addresses.Gateway (likewise) */
+  char **announce;        /* Addresses.Announce: replaces the inferred addresses when non-empty */
+  char **append_announce; /* Addresses.AppendAnnounce: added to them */
+  char **no_announce;     /* Addresses.NoAnnounce */
   gboolean disable_nat_port_map; /* Swarm.DisableNatPortMap, default false */
   PhKuboFlag relay_client;       /* Swarm.RelayClient.Enabled, default true */
   PhKuboFlag relay_service;      /* Swarm.RelayService.Enabled, default true */
@@ -156,9 +156,10 @@ typedef struct
   PhKuboSettings *settings; /* from the config file */
   char *peer_id;            /* Identity.PeerID as written; NULL when absent */
   char *api_address;        /* path/api, trimmed: the running daemon's API; NULL when absent */
-  gboolean config_shared;   /* the config file (which holds the private key) is group/other-readable */
-  char *authorization;      /* the Authorization header for the RPC from API.Authorizations, or NULL.
-                             * A secret: never log it; wiped when the repo is freed. */
+  gboolean
+      config_shared;   /* the config file (which holds the private key) is group/other-readable */
+  char *authorization; /* the Authorization header for the RPC from API.Authorizations, or NULL.
+                        * A secret: never log it; wiped when the repo is freed. */
 } PhKuboRepo;
 
 /* $IPFS_PATH (with a leading ~ expanded), else ~/.ipfs (kubo:repo/fsrepo/misc.go BestKnownPath). */
@@ -181,7 +182,7 @@ ph_kubo_repo_free (PhKuboRepo *repo);
 
 /* The header value kubo expects for an AuthSecret (kubo:config/api.go ConvertAuthSecret):
  * "bearer:t" or "t" → "Bearer t"; "basic:u:p" → "Basic base64(u:p)"; "basic:b64" → "Basic b64";
- * NULL for another "type:". */
+ * NULL for another "type:", or for control characters (which would split the header). */
 char *
 ph_kubo_auth_secret_to_header (const char *secret);
 

@@ -101,19 +101,19 @@ ph_kubo_state_to_string (PhKuboState state)
 {
   switch (state)
     {
-    case PH_KUBO_STATE_NO_NODE:
-      return "no-node";
-    case PH_KUBO_STATE_NOT_RUNNING:
-      return "not-running";
-    case PH_KUBO_STATE_REFUSED:
-      return "refused";
-    case PH_KUBO_STATE_TOO_OLD:
-      return "too-old";
-    case PH_KUBO_STATE_RUNNING:
-      return "running";
-    case PH_KUBO_STATE_FAILED:
-    default:
-      return "failed";
+      case PH_KUBO_STATE_NO_NODE:
+        return "no-node";
+      case PH_KUBO_STATE_NOT_RUNNING:
+        return "not-running";
+      case PH_KUBO_STATE_REFUSED:
+        return "refused";
+      case PH_KUBO_STATE_TOO_OLD:
+        return "too-old";
+      case PH_KUBO_STATE_RUNNING:
+        return "running";
+      case PH_KUBO_STATE_FAILED:
+      default:
+        return "failed";
     }
 }
 
@@ -130,14 +130,15 @@ diagnose_exposed (PhKuboNode *node)
 
       if (!ph_kubo_addr_parse (settings->api[i], &addr, NULL) || ph_kubo_addr_is_local_only (&addr))
         continue;
-      advice_add (node->warnings, "api-exposed", "Addresses.API",
-                  "The node's RPC API listens on %s, which other machines can reach. Anyone who "
-                  "can connect to it controls the node — its settings, keys and files%s. Set "
-                  "Addresses.API to " PH_KUBO_DEFAULT_API_ADDRESS " unless you need it.",
-                  settings->api[i],
-                  settings->n_authorizations > 0
-                      ? " (API.Authorizations asks for a secret, but plain HTTP sends it unencrypted)"
-                      : ", as no API.Authorizations secret protects it");
+      advice_add (
+          node->warnings, "api-exposed", "Addresses.API",
+          "The node's RPC API listens on %s, which other machines can reach. Anyone who "
+          "can connect to it controls the node — its settings, keys and files%s. Set "
+          "Addresses.API to " PH_KUBO_DEFAULT_API_ADDRESS " unless you need it.",
+          settings->api[i],
+          settings->n_authorizations > 0
+              ? " (API.Authorizations asks for a secret, but plain HTTP sends it unencrypted)"
+              : ", as no API.Authorizations secret protects it");
       break;
     }
   for (guint i = 0; settings->gateway[i] != NULL; i++)
@@ -264,13 +265,13 @@ ph_kubo_node_own_reachability (const PhKuboNode *node)
     return PH_KUBO_FACT_UNKNOWN;
   switch (node->autonat->reachability)
     {
-    case PH_KUBO_REACHABILITY_PUBLIC:
-      return PH_KUBO_FACT_YES;
-    case PH_KUBO_REACHABILITY_PRIVATE:
-      return PH_KUBO_FACT_NO;
-    case PH_KUBO_REACHABILITY_UNKNOWN:
-    default:
-      return PH_KUBO_FACT_UNKNOWN;
+      case PH_KUBO_REACHABILITY_PUBLIC:
+        return PH_KUBO_FACT_YES;
+      case PH_KUBO_REACHABILITY_PRIVATE:
+        return PH_KUBO_FACT_NO;
+      case PH_KUBO_REACHABILITY_UNKNOWN:
+      default:
+        return PH_KUBO_FACT_UNKNOWN;
     }
 }
 
@@ -294,6 +295,7 @@ ph_kubo_node_find_advice (const PhKuboNode *node, const char *id)
 typedef struct
 {
   char *repo_path;
+  char *api_address;
   guint timeout_ms;
   gboolean repo_exists; /* found, even if its config could not be used */
   PhKuboNode *node;
@@ -305,6 +307,7 @@ static void
 node_read_free (NodeRead *read)
 {
   g_free (read->repo_path);
+  g_free (read->api_address);
   ph_kubo_node_free (read->node);
   ph_kubo_repo_free (read->repo);
   g_clear_object (&read->client);
@@ -514,7 +517,11 @@ node_read_repo_ready (GObject *source, GAsyncResult *result, gpointer user_data)
       node->repo_peer_id = g_strdup (read->repo->peer_id);
     }
 
-  read->client = ph_kubo_client_new_for_repo (read->repo, &client_error);
+  if (read->api_address != NULL)
+    read->client = ph_kubo_client_new (
+        read->api_address, read->repo != NULL ? read->repo->authorization : NULL, &client_error);
+  else
+    read->client = ph_kubo_client_new_for_repo (read->repo, &client_error);
   if (read->client == NULL)
     {
       node_read_finish_up (task, PH_KUBO_STATE_FAILED, client_error);
@@ -540,17 +547,16 @@ ph_kubo_node_read_async (const PhKuboReadOptions *options, GCancellable *cancell
   g_task_set_name (task, "[porthole] kubo node");
 
   read = g_new0 (NodeRead, 1);
-  read->repo_path = options != NULL && options->repo_path != NULL
-                        ? g_strdup (options->repo_path)
-                        : ph_kubo_repo_default_path ();
+  read->repo_path = options != NULL && options->repo_path != NULL ? g_strdup (options->repo_path)
+                                                                  : ph_kubo_repo_default_path ();
+  read->api_address = g_strdup (options != NULL ? options->api_address : NULL);
   read->timeout_ms = options != NULL && options->timeout_ms > 0 ? options->timeout_ms
-                                                                 : PH_KUBO_DEFAULT_TIMEOUT_MS;
+                                                                : PH_KUBO_DEFAULT_TIMEOUT_MS;
   read->node = node_new ();
   read->node->repo_path = g_strdup (read->repo_path);
   g_task_set_task_data (task, read, (GDestroyNotify) node_read_free);
 
-  ph_kubo_repo_open_async (read->repo_path, cancellable, node_read_repo_ready,
-                           g_object_ref (task));
+  ph_kubo_repo_open_async (read->repo_path, cancellable, node_read_repo_ready, g_object_ref (task));
 }
 
 PhKuboNode *
@@ -670,14 +676,12 @@ json_add_reachability (JsonBuilder *builder, const PhKuboNode *node)
   json_add_string_or_null (builder, "overall",
                            ph_kubo_reachability_to_string (autonat->reachability));
   json_add_string_or_null (builder, "nat", autonat->nat);
-  json_add_string_or_null (
-      builder, "ipv4_tcp",
-      ph_kubo_reachability_to_string (
-          ph_kubo_autonat_get_tcp_reachability (autonat, G_SOCKET_FAMILY_IPV4)));
-  json_add_string_or_null (
-      builder, "ipv6_tcp",
-      ph_kubo_reachability_to_string (
-          ph_kubo_autonat_get_tcp_reachability (autonat, G_SOCKET_FAMILY_IPV6)));
+  json_add_string_or_null (builder, "ipv4_tcp",
+                           ph_kubo_reachability_to_string (ph_kubo_autonat_get_tcp_reachability (
+                               autonat, G_SOCKET_FAMILY_IPV4)));
+  json_add_string_or_null (builder, "ipv6_tcp",
+                           ph_kubo_reachability_to_string (ph_kubo_autonat_get_tcp_reachability (
+                               autonat, G_SOCKET_FAMILY_IPV6)));
   json_add_strv (builder, "reachable", autonat->reachable);
   json_add_strv (builder, "unreachable", autonat->unreachable);
   json_add_strv (builder, "unknown", autonat->unknown);
@@ -689,13 +693,13 @@ settings_source_to_string (PhKuboSettingsSource source)
 {
   switch (source)
     {
-    case PH_KUBO_SETTINGS_RPC:
-      return "rpc";
-    case PH_KUBO_SETTINGS_FILE:
-      return "file";
-    case PH_KUBO_SETTINGS_NONE:
-    default:
-      return "none";
+      case PH_KUBO_SETTINGS_RPC:
+        return "rpc";
+      case PH_KUBO_SETTINGS_FILE:
+        return "file";
+      case PH_KUBO_SETTINGS_NONE:
+      default:
+        return "none";
     }
 }
 
@@ -1076,9 +1080,8 @@ static gboolean
 change_plan (ChangeOp *op, JsonNode *current, GError **error)
 {
   PhKuboChange *change = op->change;
-  const char *address = change->kind == PH_KUBO_CHANGE_APPEND
-                            ? json_node_get_string (change->value)
-                            : NULL;
+  const char *address
+      = change->kind == PH_KUBO_CHANGE_APPEND ? json_node_get_string (change->value) : NULL;
   gboolean found = FALSE;
 
   if (change->kind == PH_KUBO_CHANGE_APPEND && current != NULL && !JSON_NODE_HOLDS_NULL (current)
@@ -1091,7 +1094,8 @@ change_plan (ChangeOp *op, JsonNode *current, GError **error)
   if (!op->revert)
     {
       g_clear_pointer (&change->old_value, json_node_unref);
-      change->old_value = current != NULL ? json_node_copy (current) : json_node_new (JSON_NODE_NULL);
+      change->old_value
+          = current != NULL ? json_node_copy (current) : json_node_new (JSON_NODE_NULL);
       if (change->kind == PH_KUBO_CHANGE_SET)
         {
           if (json_equal_or_both_absent (current, change->value))

@@ -47,14 +47,14 @@ typedef struct
 typedef struct
 {
   PhKuboState state;
-  char *error;          /* why, when state is not RUNNING; technical detail for "more…" */
-  char *repo_path;      /* the repository looked at */
-  gboolean repo_found;  /* it exists and its config could be read */
-  gboolean config_shared; /* its config (with the private key) is readable by other users */
-  char *repo_peer_id;   /* the repository's Identity.PeerID */
-  char *endpoint;       /* where the RPC is, or would be; NULL if there is none we may use */
-  PhKuboVersion *version; /* NULL unless the RPC answered version */
-  PhKuboId *id;           /* NULL unless RUNNING */
+  char *error;              /* why, when state is not RUNNING; technical detail for "more…" */
+  char *repo_path;          /* the repository looked at */
+  gboolean repo_found;      /* it exists and its config could be read */
+  gboolean config_shared;   /* its config (with the private key) is readable by other users */
+  char *repo_peer_id;       /* the repository's Identity.PeerID */
+  char *endpoint;           /* where the RPC is, or would be; NULL if there is none we may use */
+  PhKuboVersion *version;   /* NULL unless the RPC answered version */
+  PhKuboId *id;             /* NULL unless RUNNING */
   PhKuboSettings *settings; /* NULL when neither the RPC nor the file could be read */
   PhKuboSettingsSource settings_source;
   PhKuboSwarmPorts swarm_ports;
@@ -67,8 +67,11 @@ typedef struct
 
 typedef struct
 {
-  const char *repo_path; /* NULL: $IPFS_PATH, else ~/.ipfs */
-  guint timeout_ms;      /* deadline of each RPC call; 0: PH_KUBO_DEFAULT_TIMEOUT_MS */
+  const char *repo_path;   /* NULL: $IPFS_PATH, else ~/.ipfs */
+  const char *api_address; /* NULL: the repository's api file, its Addresses.API, else
+                            * PH_KUBO_DEFAULT_API_ADDRESS; otherwise this multiaddr, which must be
+                            * on this machine (ph_kubo_client_new) */
+  guint timeout_ms;        /* deadline of each RPC call; 0: PH_KUBO_DEFAULT_TIMEOUT_MS */
 } PhKuboReadOptions;
 
 /* Never fails for a missing, stopped, refusing or old node — that is node->state — only with

@@ -23,7 +23,11 @@
 #include "ph-lan.h"
 #include "ph-upnp.h"
 
-G_DEFINE_QUARK (ph-upnp-error-quark, ph_upnp_error)
+GQuark
+ph_upnp_error_quark (void)
+{
+  return g_quark_from_static_string ("ph-upnp-error-quark");
+}
 
 #define MAX_DESC_BYTES (256 * 1024)
 #define MAX_DESC_FIELD 512
@@ -44,7 +48,7 @@ static const char *const protocols[] = { "TCP", "UDP" };
 struct _PhUpnpRouter
 {
   gatomicrefcount ref_count;
-  struct UPNPUrls urls;     /* miniupnpc's, malloc'd */
+  struct UPNPUrls urls; /* miniupnpc's, malloc'd */
   char *service_type;
   char *desc_url;
   char *lan_address;
@@ -93,10 +97,11 @@ error_detail (int code)
   const char *name = strupnperror (code);
 
   if (code < 0)
-    return g_strdup_printf (_("miniupnpc error %d"), code);
-  if (name != NULL)
-    return g_strdup_printf (_("UPnP error %d, %s"), code, name);
-  return g_strdup_printf (_("UPnP error %d"), code);
+    return g_strdup_printf (_ ("miniupnpc error %d"), code);
+  /* miniupnpc names the codes it knows and calls the rest "UnknownError" */
+  if (name != NULL && g_strcmp0 (name, "UnknownError") != 0)
+    return g_strdup_printf (_ ("UPnP error %d, %s"), code, name);
+  return g_strdup_printf (_ ("UPnP error %d"), code);
 }
 
 static GError *
@@ -113,29 +118,30 @@ not_authorized_sentence (PhUpnpAction action, guint port, const char *protocol)
 {
   switch (action)
     {
-    case PH_UPNP_ACTION_ADD_MAPPING:
-      return g_strdup_printf (
-          _("The router refused to forward port %u (%s) to this computer: it does not allow this "
-            "device to change port forwarding. Some routers have a setting such as “Allow UPnP "
-            "clients to change port forwarding”; turn it on, or forward the port by hand in the "
-            "router’s admin page."),
-          port, protocol);
-    case PH_UPNP_ACTION_DELETE_MAPPING:
-      return g_strdup_printf (
-          _("The router refused to remove the forwarding of port %u (%s); it may belong to another "
-            "device. Remove it in the router’s admin page if it should go."),
-          port, protocol);
-    case PH_UPNP_ACTION_LIST_MAPPINGS:
-      return g_strdup (_("The router does not let this computer see its list of port forwardings."));
-    case PH_UPNP_ACTION_GET_MAPPING:
-      return g_strdup_printf (
-          _("The router does not let this computer see how port %u (%s) is forwarded."), port,
-          protocol);
-    case PH_UPNP_ACTION_GET_EXTERNAL_ADDRESS:
-    case PH_UPNP_ACTION_GET_STATUS:
-    default:
-      return g_strdup (
-          _("The router does not let this computer ask about its internet connection."));
+      case PH_UPNP_ACTION_ADD_MAPPING:
+        return g_strdup_printf (
+            _ ("The router refused to forward port %u (%s) to this computer: it does not allow this "
+               "device to change port forwarding. Some routers have a setting such as “Allow UPnP "
+               "clients to change port forwarding”; turn it on, or forward the port by hand in the "
+               "router’s admin page."),
+            port, protocol);
+      case PH_UPNP_ACTION_DELETE_MAPPING:
+        return g_strdup_printf (
+            _ ("The router refused to remove the forwarding of port %u (%s); it may belong to "
+               "another device. Remove it in the router’s admin page if it should go."),
+            port, protocol);
+      case PH_UPNP_ACTION_LIST_MAPPINGS:
+        return g_strdup (
+            _ ("The router does not let this computer see its list of port forwardings."));
+      case PH_UPNP_ACTION_GET_MAPPING:
+        return g_strdup_printf (
+            _ ("The router does not let this computer see how port %u (%s) is forwarded."), port,
+            protocol);
+      case PH_UPNP_ACTION_GET_EXTERNAL_ADDRESS:
+      case PH_UPNP_ACTION_GET_STATUS:
+      default:
+        return g_strdup (
+            _ ("The router does not let this computer ask about its internet connection."));
     }
 }
 
@@ -144,26 +150,26 @@ failed_sentence (PhUpnpAction action, guint port, const char *protocol)
 {
   switch (action)
     {
-    case PH_UPNP_ACTION_ADD_MAPPING:
-      return g_strdup_printf (
-          _("The router could not forward port %u (%s). Try again in a minute; if it keeps "
-            "failing, forward the port by hand in the router’s admin page."),
-          port, protocol);
-    case PH_UPNP_ACTION_DELETE_MAPPING:
-      return g_strdup_printf (
-          _("The router could not remove the forwarding of port %u (%s). Try again, or remove it "
-            "in the router’s admin page."),
-          port, protocol);
-    case PH_UPNP_ACTION_LIST_MAPPINGS:
-      return g_strdup (_("The router could not list its port forwardings."));
-    case PH_UPNP_ACTION_GET_MAPPING:
-      return g_strdup_printf (_("The router could not tell how port %u (%s) is forwarded."), port,
-                              protocol);
-    case PH_UPNP_ACTION_GET_EXTERNAL_ADDRESS:
-      return g_strdup (_("The router could not tell its internet address."));
-    case PH_UPNP_ACTION_GET_STATUS:
-    default:
-      return g_strdup (_("The router could not tell whether its internet connection is up."));
+      case PH_UPNP_ACTION_ADD_MAPPING:
+        return g_strdup_printf (
+            _ ("The router could not forward port %u (%s). Try again in a minute; if it keeps "
+               "failing, forward the port by hand in the router’s admin page."),
+            port, protocol);
+      case PH_UPNP_ACTION_DELETE_MAPPING:
+        return g_strdup_printf (
+            _ ("The router could not remove the forwarding of port %u (%s). Try again, or remove it "
+               "in the router’s admin page."),
+            port, protocol);
+      case PH_UPNP_ACTION_LIST_MAPPINGS:
+        return g_strdup (_ ("The router could not list its port forwardings."));
+      case PH_UPNP_ACTION_GET_MAPPING:
+        return g_strdup_printf (_ ("The router could not tell how port %u (%s) is forwarded."),
+                                port, protocol);
+      case PH_UPNP_ACTION_GET_EXTERNAL_ADDRESS:
+        return g_strdup (_ ("The router could not tell its internet address."));
+      case PH_UPNP_ACTION_GET_STATUS:
+      default:
+        return g_strdup (_ ("The router could not tell whether its internet connection is up."));
     }
 }
 
@@ -179,22 +185,22 @@ ph_upnp_conflict_error_new (guint port, const char *protocol, const char *holder
     /* miniupnpd in secure mode answers 718 to a request for another address (upnpsoap.c), so
      * a conflict without a holder usually means that. */
     sentence = g_strdup_printf (
-        _("The router refused to forward port %u (%s), saying it conflicts with another "
-          "forwarding, though it lists none. Routers answer this way when they only let each "
-          "device forward ports to itself and the request came from another address. Check the "
-          "forwardings in the router’s admin page, or forward the port by hand."),
+        _ ("The router refused to forward port %u (%s), saying it conflicts with another "
+           "forwarding, though it lists none. Routers answer this way when they only let each "
+           "device forward ports to itself and the request came from another address. Check the "
+           "forwardings in the router’s admin page, or forward the port by hand."),
         port, protocol);
   else if (holder_description != NULL && *holder_description != '\0')
     sentence = g_strdup_printf (
         /* Translators: port, protocol, then the device holding it: address, its port, its label */
-        _("Port %u (%s) on the router is already forwarded to another device, %s (port %u, "
-          "“%s”). Stop that device or program from using port %u, or give the node another swarm "
-          "port, then try again."),
+        _ ("Port %u (%s) on the router is already forwarded to another device, %s (port %u, “%s”). "
+           "Stop that device or program from using port %u, or give the node another swarm port, "
+           "then try again."),
         port, protocol, holder, holder_port, holder_description, port);
   else
     sentence = g_strdup_printf (
-        _("Port %u (%s) on the router is already forwarded to another device, %s (port %u). Stop "
-          "that device from using port %u, or give the node another swarm port, then try again."),
+        _ ("Port %u (%s) on the router is already forwarded to another device, %s (port %u). Stop "
+           "that device from using port %u, or give the node another swarm port, then try again."),
         port, protocol, holder, holder_port, port);
   return error_take (PH_UPNP_ERROR_CONFLICT, sentence, 718);
 }
@@ -220,16 +226,17 @@ ph_upnp_no_router_error_new (guint discover_ms, const char *gateway)
         seconds, gateway);
   return g_error_new (
       PH_UPNP_ERROR, PH_UPNP_ERROR_NO_ROUTER,
-      g_dngettext (GETTEXT_PACKAGE,
-                   "No router answered the search for UPnP within %u second. UPnP is probably "
-                   "turned off on your router. To turn it on, open the router’s admin page (the "
-                   "address of your default gateway, in a web browser), look for a setting called "
-                   "“UPnP” (often under Advanced, NAT or Network), enable it, save, and check again.",
-                   "No router answered the search for UPnP within %u seconds. UPnP is probably "
-                   "turned off on your router. To turn it on, open the router’s admin page (the "
-                   "address of your default gateway, in a web browser), look for a setting called "
-                   "“UPnP” (often under Advanced, NAT or Network), enable it, save, and check again.",
-                   seconds),
+      g_dngettext (
+          GETTEXT_PACKAGE,
+          "No router answered the search for UPnP within %u second. UPnP is probably turned off on "
+          "your router. To turn it on, open the router’s admin page (the address of your default "
+          "gateway, in a web browser), look for a setting called “UPnP” (often under Advanced, NAT "
+          "or Network), enable it, save, and check again.",
+          "No router answered the search for UPnP within %u seconds. UPnP is probably turned off on "
+          "your router. To turn it on, open the router’s admin page (the address of your default "
+          "gateway, in a web browser), look for a setting called “UPnP” (often under Advanced, NAT "
+          "or Network), enable it, save, and check again.",
+          seconds),
       seconds);
 }
 
@@ -240,10 +247,10 @@ timeout_error_new (guint timeout_ms)
 
   return g_error_new (PH_UPNP_ERROR, PH_UPNP_ERROR_TIMED_OUT,
                       g_dngettext (GETTEXT_PACKAGE,
-                                   "The router took longer than %u second to answer. Check "
-                                   "again; if it keeps happening, forward the port by hand.",
-                                   "The router took longer than %u seconds to answer. Check "
-                                   "again; if it keeps happening, forward the port by hand.",
+                                   "The router took longer than %u second to answer. Check again; "
+                                   "if it keeps happening, forward the port by hand.",
+                                   "The router took longer than %u seconds to answer. Check again; "
+                                   "if it keeps happening, forward the port by hand.",
                                    seconds),
                       seconds);
 }
@@ -256,61 +263,63 @@ ph_upnp_error_new (PhUpnpAction action, int code, guint port, const char *protoc
 
   switch (code)
     {
-    case UPNPCOMMAND_HTTP_ERROR:
-      return error_take (PH_UPNP_ERROR_NO_ANSWER,
-                         g_strdup (_("The router did not answer. It may be restarting, or UPnP "
-                                     "may have been turned off; check again in a minute.")),
-                         code);
-    case UPNPCOMMAND_INVALID_RESPONSE:
-    case UPNPCOMMAND_UNKNOWN_ERROR:
-      return error_take (PH_UPNP_ERROR_BAD_ANSWER,
-                         g_strdup (_("The router gave an answer Porthole could not understand. "
-                                     "Its UPnP support may be faulty; forwarding the port by hand "
-                                     "in the router’s admin page is the surer road.")),
-                         code);
-    case 402:
-      return error_take (PH_UPNP_ERROR_INVALID_ARGS,
-                         g_strdup (_("The router rejected the request as invalid. Some routers "
-                                     "only accept certain ports or lease times; forwarding the "
-                                     "port by hand in the router’s admin page avoids this.")),
-                         code);
-    case 501:
-      return error_take (PH_UPNP_ERROR_ACTION_FAILED, failed_sentence (action, port, protocol),
-                         code);
-    case 606:
-      return error_take (PH_UPNP_ERROR_NOT_AUTHORIZED,
-                         not_authorized_sentence (action, port, protocol), code);
-    case 713:
-    case 714:
-      return error_take (PH_UPNP_ERROR_NO_SUCH_MAPPING,
-                         g_strdup_printf (_("The router has no forwarding of port %u (%s)."), port,
-                                          protocol),
-                         code);
-    case 718:
-      return ph_upnp_conflict_error_new (port, protocol, NULL, 0, NULL);
-    case 725:
-      return error_take (PH_UPNP_ERROR_ONLY_PERMANENT,
-                         g_strdup_printf (_("The router only accepts permanent port forwardings, "
-                                            "and then refused to make one for port %u (%s) as "
-                                            "well. Forward the port by hand in the router’s admin "
-                                            "page."),
-                                          port, protocol),
-                         code);
-    case 728:
-      return error_take (PH_UPNP_ERROR_NO_PORTS_AVAILABLE,
-                         g_strdup (_("The router has no room for another port forwarding. Remove "
-                                     "forwardings you no longer need in its admin page, then try "
-                                     "again.")),
-                         code);
-    case 729:
-      return error_take (PH_UPNP_ERROR_CONFLICT_OTHER,
-                         g_strdup_printf (_("The router refused because port %u (%s) is used by "
-                                            "another of its own features, such as remote "
-                                            "administration. Give the node another swarm port."),
-                                          port, protocol),
-                         code);
-    default:
-      return error_take (PH_UPNP_ERROR_FAILED, failed_sentence (action, port, protocol), code);
+      case UPNPCOMMAND_HTTP_ERROR:
+        return error_take (PH_UPNP_ERROR_NO_ANSWER,
+                           g_strdup (_ ("The router did not answer. It may be restarting, or UPnP "
+                                        "may have been turned off; check again in a minute.")),
+                           code);
+      case UPNPCOMMAND_INVALID_RESPONSE:
+      case UPNPCOMMAND_UNKNOWN_ERROR:
+        return error_take (
+            PH_UPNP_ERROR_BAD_ANSWER,
+            g_strdup (
+                _ ("The router gave an answer Porthole could not understand. Its UPnP support may "
+                   "be faulty; forwarding the port by hand in the router’s admin page is the surer "
+                   "road.")),
+            code);
+      case 402:
+        return error_take (PH_UPNP_ERROR_INVALID_ARGS,
+                           g_strdup (_ ("The router rejected the request as invalid. Some routers "
+                                        "only accept certain ports or lease times; forwarding the "
+                                        "port by hand in the router’s admin page avoids this.")),
+                           code);
+      case 501:
+        return error_take (PH_UPNP_ERROR_ACTION_FAILED, failed_sentence (action, port, protocol),
+                           code);
+      case 606:
+        return error_take (PH_UPNP_ERROR_NOT_AUTHORIZED,
+                           not_authorized_sentence (action, port, protocol), code);
+      case 713:
+      case 714:
+        return error_take (
+            PH_UPNP_ERROR_NO_SUCH_MAPPING,
+            g_strdup_printf (_ ("The router has no forwarding of port %u (%s)."), port, protocol),
+            code);
+      case 718:
+        return ph_upnp_conflict_error_new (port, protocol, NULL, 0, NULL);
+      case 725:
+        return error_take (
+            PH_UPNP_ERROR_ONLY_PERMANENT,
+            g_strdup_printf (_ ("The router only accepts permanent port forwardings, and then "
+                                "refused to make one for port %u (%s) as well. Forward the port by "
+                                "hand in the router’s admin page."),
+                             port, protocol),
+            code);
+      case 728:
+        return error_take (
+            PH_UPNP_ERROR_NO_PORTS_AVAILABLE,
+            g_strdup (_ ("The router has no room for another port forwarding. Remove forwardings "
+                         "you no longer need in its admin page, then try again.")),
+            code);
+      case 729:
+        return error_take (PH_UPNP_ERROR_CONFLICT_OTHER,
+                           g_strdup_printf (_ ("The router refused because port %u (%s) is used by "
+                                               "another of its own features, such as remote "
+                                               "administration. Give the node another swarm port."),
+                                            port, protocol),
+                           code);
+      default:
+        return error_take (PH_UPNP_ERROR_FAILED, failed_sentence (action, port, protocol), code);
     }
 }
 
@@ -320,23 +329,23 @@ ph_upnp_check_port (guint swarm_port, guint port, GError **error)
   if (port == PH_UPNP_API_PORT)
     {
       g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_REFUSED_PORT,
-                   _("Port %u is the IPFS node’s API port: forwarding it would let anyone on the "
-                     "internet control your node, so Porthole never does."),
+                   _ ("Port %u is the IPFS node’s API port: forwarding it would let anyone on the "
+                      "internet control your node, so Porthole never does."),
                    port);
       return FALSE;
     }
   if (port == PH_UPNP_GATEWAY_PORT)
     {
       g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_REFUSED_PORT,
-                   _("Port %u is the IPFS node’s gateway port: forwarding it would open your node "
-                     "to everyone on the internet, so Porthole never does."),
+                   _ ("Port %u is the IPFS node’s gateway port: forwarding it would open your node "
+                      "to everyone on the internet, so Porthole never does."),
                    port);
       return FALSE;
     }
   if (port == 0 || port > G_MAXUINT16 || port != swarm_port)
     {
       g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_REFUSED_PORT,
-                   _("Porthole only forwards the node’s swarm port (%u), never port %u."),
+                   _ ("Porthole only forwards the node’s swarm port (%u), never port %u."),
                    swarm_port, port);
       return FALSE;
     }
@@ -358,22 +367,22 @@ ph_upnp_classify_external_address (const char *address)
 
   switch (ph_ip_scope_classify_inet (inet))
     {
-    case PH_IP_SCOPE_PUBLIC:
-      return PH_UPNP_EXTERNAL_PUBLIC;
-    case PH_IP_SCOPE_PRIVATE:
-      return PH_UPNP_EXTERNAL_PRIVATE;
-    case PH_IP_SCOPE_CGNAT:
-      return PH_UPNP_EXTERNAL_CGNAT;
-    case PH_IP_SCOPE_UNSPECIFIED:
-      return PH_UPNP_EXTERNAL_NONE;
-    case PH_IP_SCOPE_ULA:
-    case PH_IP_SCOPE_LINK_LOCAL:
-    case PH_IP_SCOPE_LOOPBACK:
-    case PH_IP_SCOPE_DOCUMENTATION:
-    case PH_IP_SCOPE_MULTICAST:
-    case PH_IP_SCOPE_RESERVED:
-    default:
-      return PH_UPNP_EXTERNAL_UNROUTABLE;
+      case PH_IP_SCOPE_PUBLIC:
+        return PH_UPNP_EXTERNAL_PUBLIC;
+      case PH_IP_SCOPE_PRIVATE:
+        return PH_UPNP_EXTERNAL_PRIVATE;
+      case PH_IP_SCOPE_CGNAT:
+        return PH_UPNP_EXTERNAL_CGNAT;
+      case PH_IP_SCOPE_UNSPECIFIED:
+        return PH_UPNP_EXTERNAL_NONE;
+      case PH_IP_SCOPE_ULA:
+      case PH_IP_SCOPE_LINK_LOCAL:
+      case PH_IP_SCOPE_LOOPBACK:
+      case PH_IP_SCOPE_DOCUMENTATION:
+      case PH_IP_SCOPE_MULTICAST:
+      case PH_IP_SCOPE_RESERVED:
+      default:
+        return PH_UPNP_EXTERNAL_UNROUTABLE;
     }
 }
 
@@ -382,17 +391,17 @@ ph_upnp_external_scope_to_string (PhUpnpExternalScope scope)
 {
   switch (scope)
     {
-    case PH_UPNP_EXTERNAL_PUBLIC:
-      return "public";
-    case PH_UPNP_EXTERNAL_PRIVATE:
-      return "private";
-    case PH_UPNP_EXTERNAL_CGNAT:
-      return "cgnat";
-    case PH_UPNP_EXTERNAL_UNROUTABLE:
-      return "unroutable";
-    case PH_UPNP_EXTERNAL_NONE:
-    default:
-      return "none";
+      case PH_UPNP_EXTERNAL_PUBLIC:
+        return "public";
+      case PH_UPNP_EXTERNAL_PRIVATE:
+        return "private";
+      case PH_UPNP_EXTERNAL_CGNAT:
+        return "cgnat";
+      case PH_UPNP_EXTERNAL_UNROUTABLE:
+        return "unroutable";
+      case PH_UPNP_EXTERNAL_NONE:
+      default:
+        return "none";
     }
 }
 
@@ -687,7 +696,7 @@ router_name (const PhUpnpDeviceInfo *info)
     return info->friendly_name;
   if (info != NULL && info->model_name != NULL)
     return info->model_name;
-  return _("the router");
+  return _ ("the router");
 }
 
 static void
@@ -698,35 +707,35 @@ analyse_external (PhUpnpFacts *facts)
 
   switch (facts->external_scope)
     {
-    case PH_UPNP_EXTERNAL_PRIVATE:
-    case PH_UPNP_EXTERNAL_UNROUTABLE:
-      warnings_take (facts->warnings, "double-nat",
-                     g_strdup_printf (_("The router’s own internet address, %s, is a private "
-                                        "one: another router sits between it and the internet "
-                                        "(double NAT). Forwarding a port on this router alone "
-                                        "cannot make the node reachable; forward it on the "
-                                        "other router too, or put this one in bridge mode."),
-                                      facts->external_address));
-      break;
-    case PH_UPNP_EXTERNAL_CGNAT:
-      warnings_take (facts->warnings, "cgnat",
-                     g_strdup_printf (_("The router’s internet address, %s, is in the range "
-                                        "providers use for carrier-grade NAT: your provider "
-                                        "shares one public address among many customers, and "
-                                        "no forwarding on your router can get past that. Use "
-                                        "IPv6 if your network offers it, or ask your provider "
-                                        "for a public IPv4 address."),
-                                      facts->external_address));
-      break;
-    case PH_UPNP_EXTERNAL_NONE:
-      warnings_take (facts->warnings, "no-external-address",
-                     g_strdup (_("The router has no internet address right now (it reports "
-                                 "0.0.0.0 or none). Its connection may be down, or it sits "
-                                 "behind another router.")));
-      break;
-    case PH_UPNP_EXTERNAL_PUBLIC:
-    default:
-      break;
+      case PH_UPNP_EXTERNAL_PRIVATE:
+      case PH_UPNP_EXTERNAL_UNROUTABLE:
+        warnings_take (
+            facts->warnings, "double-nat",
+            g_strdup_printf (_ ("The router’s own internet address, %s, is a private one: another "
+                                "router sits between it and the internet (double NAT). Forwarding a "
+                                "port on this router alone cannot make the node reachable; forward "
+                                "it on the other router too, or put this one in bridge mode."),
+                             facts->external_address));
+        break;
+      case PH_UPNP_EXTERNAL_CGNAT:
+        warnings_take (facts->warnings, "cgnat",
+                       g_strdup_printf (_ ("The router’s internet address, %s, is in the range "
+                                           "providers use for carrier-grade NAT: your provider "
+                                           "shares one public address among many customers, and no "
+                                           "forwarding on your router can get past that. Use IPv6 "
+                                           "if your network offers it, or ask your provider for a "
+                                           "public IPv4 address."),
+                                        facts->external_address));
+        break;
+      case PH_UPNP_EXTERNAL_NONE:
+        warnings_take (facts->warnings, "no-external-address",
+                       g_strdup (_ ("The router has no internet address right now (it reports "
+                                    "0.0.0.0 or none). Its connection may be down, or it sits "
+                                    "behind another router.")));
+        break;
+      case PH_UPNP_EXTERNAL_PUBLIC:
+      default:
+        break;
     }
 }
 
@@ -734,16 +743,16 @@ static void
 analyse_mapping (PhUpnpFacts *facts, PhUpnpMapping *mapping, gboolean *api_warned,
                  gboolean *gateway_warned)
 {
-  mapping->to_this_host = facts->lan_address != NULL
-                          && g_strcmp0 (mapping->internal_client, facts->lan_address) == 0;
+  mapping->to_this_host
+      = facts->lan_address != NULL && g_strcmp0 (mapping->internal_client, facts->lan_address) == 0;
   mapping->to_swarm_port = mapping->to_this_host && mapping->internal_port == facts->swarm_port;
   mapping->ours = mapping->to_swarm_port && mapping->external_port == facts->swarm_port
                   && g_strcmp0 (mapping->description, PH_UPNP_DESCRIPTION) == 0;
 
   if (mapping->ours)
     {
-      PhUpnpMapping **slot = g_ascii_strcasecmp (mapping->protocol, "UDP") == 0 ? &facts->our_udp
-                                                                                : &facts->our_tcp;
+      PhUpnpMapping **slot
+          = g_ascii_strcasecmp (mapping->protocol, "UDP") == 0 ? &facts->our_udp : &facts->our_tcp;
       if (*slot == NULL)
         *slot = ph_upnp_mapping_copy (mapping);
     }
@@ -755,22 +764,22 @@ analyse_mapping (PhUpnpFacts *facts, PhUpnpMapping *mapping, gboolean *api_warne
     {
       *api_warned = TRUE;
       warnings_take (facts->warnings, "api-port-mapped",
-                     g_strdup_printf (_("The router forwards its port %u to this computer’s port "
-                                        "%u, the IPFS node’s API: anyone on the internet may be "
-                                        "able to control your node. Remove that forwarding in "
-                                        "the router’s admin page."),
+                     g_strdup_printf (_ ("The router forwards its port %u to this computer’s port "
+                                         "%u, the IPFS node’s API: anyone on the internet may be "
+                                         "able to control your node. Remove that forwarding in the "
+                                         "router’s admin page."),
                                       mapping->external_port, mapping->internal_port));
     }
   if (mapping->to_this_host && mapping->internal_port == PH_UPNP_GATEWAY_PORT && !*gateway_warned)
     {
       *gateway_warned = TRUE;
-      warnings_take (facts->warnings, "gateway-port-mapped",
-                     g_strdup_printf (_("The router forwards its port %u to this computer’s port "
-                                        "%u, the IPFS node’s gateway: anyone on the internet can "
-                                        "use your node to fetch content. Remove that forwarding "
-                                        "in the router’s admin page unless you mean to run a "
-                                        "public gateway."),
-                                      mapping->external_port, mapping->internal_port));
+      warnings_take (
+          facts->warnings, "gateway-port-mapped",
+          g_strdup_printf (_ ("The router forwards its port %u to this computer’s port %u, the IPFS "
+                              "node’s gateway: anyone on the internet can use your node to fetch "
+                              "content. Remove that forwarding in the router’s admin page unless "
+                              "you mean to run a public gateway."),
+                           mapping->external_port, mapping->internal_port));
     }
 }
 
@@ -790,32 +799,31 @@ ph_upnp_facts_analyse (PhUpnpFacts *facts)
   analyse_external (facts);
   if (!facts->connected)
     warnings_take (facts->warnings, "not-connected",
-                   g_strdup (_("The router says its internet connection is down.")));
+                   g_strdup (_ ("The router says its internet connection is down.")));
   if (facts->gateway != NULL && !facts->on_gateway)
     warnings_take (facts->warnings, "not-on-gateway",
-                   g_strdup_printf (_("The device that answered, %s, is not this computer’s "
-                                      "gateway (%s): a port forwarded there may never reach this "
-                                      "computer."),
+                   g_strdup_printf (_ ("The device that answered, %s, is not this computer’s "
+                                       "gateway (%s): a port forwarded there may never reach this "
+                                       "computer."),
                                     router_name (facts->router), facts->gateway));
 
   for (guint i = 0; i < facts->mappings->len; i++)
     analyse_mapping (facts, g_ptr_array_index (facts->mappings, i), &api_warned, &gateway_warned);
 
   if (facts->holder != NULL)
-    warnings_take (facts->warnings, "swarm-port-taken",
-                   g_strdup_printf (_("The router already forwards port %u (%s) to another "
-                                      "device, %s (“%s”), so it cannot be forwarded to this "
-                                      "computer."),
-                                    facts->holder->external_port, facts->holder->protocol,
-                                    facts->holder->internal_client,
-                                    facts->holder->description ? facts->holder->description
-                                                               : ""));
+    warnings_take (
+        facts->warnings, "swarm-port-taken",
+        g_strdup_printf (_ ("The router already forwards port %u (%s) to another device, %s (“%s”), "
+                            "so it cannot be forwarded to this computer."),
+                         facts->holder->external_port, facts->holder->protocol,
+                         facts->holder->internal_client,
+                         facts->holder->description ? facts->holder->description : ""));
   if ((facts->our_tcp != NULL && facts->our_tcp->lease_s == 0)
       || (facts->our_udp != NULL && facts->our_udp->lease_s == 0))
     warnings_take (facts->warnings, "permanent-mapping",
-                   g_strdup (_("The forwarding Porthole made is permanent, because the router "
-                               "accepts no other kind. Remove it in Porthole when you no longer "
-                               "need it.")));
+                   g_strdup (_ ("The forwarding Porthole made is permanent, because the router "
+                                "accepts no other kind. Remove it in Porthole when you no longer "
+                                "need it.")));
 }
 
 static void
@@ -1038,7 +1046,7 @@ ph_upnp_router_is_connected (PhUpnpRouter *router)
 
 typedef struct
 {
-  gint64 end;       /* monotonic µs */
+  gint64 end; /* monotonic µs */
   guint timeout_ms;
 } Deadline;
 
@@ -1293,15 +1301,15 @@ choose_router (GPtrArray *candidates, const PhUpnpOptions *options, const char *
   if (best != NULL)
     return g_steal_pointer (&best);
   if (other_device != NULL)
-    g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_IGD,
-                 _("A UPnP device answered (%s), but it is not a router that can forward ports. "
-                   "If it is your router, turn on “UPnP IGD” (port forwarding by UPnP) in its "
-                   "settings."),
-                 other_device);
+    g_set_error (
+        error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_IGD,
+        _ ("A UPnP device answered (%s), but it is not a router that can forward ports. If it is "
+           "your router, turn on “UPnP IGD” (port forwarding by UPnP) in its settings."),
+        other_device);
   else if (candidates->len > 0)
     g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_IGD,
-                 _("A router answered the UPnP search but then did not describe itself. Restart "
-                   "the router or forward the port by hand."));
+                 _ ("A router answered the UPnP search but then did not describe itself. Restart "
+                    "the router or forward the port by hand."));
   else
     g_propagate_error (error, ph_upnp_no_router_error_new (options->discover_ms, gateway));
   return NULL;
@@ -1338,15 +1346,58 @@ ph_upnp_discover (const PhUpnpOptions *options, GCancellable *cancellable, GErro
                                  UPNP_LOCAL_PORT_ANY, 0, 2, &discover_error, 1);
   if (devlist == NULL && discover_error != UPNPDISCOVER_SUCCESS)
     {
-      g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_DISCOVERY_FAILED,
-                   _("Porthole could not search the network for a router. Check that this "
-                     "computer is connected to a network. (miniupnpc error %d)"),
-                   discover_error);
+      g_set_error (
+          error, PH_UPNP_ERROR, PH_UPNP_ERROR_DISCOVERY_FAILED,
+          _ ("Porthole could not search the network for a router. Check that this computer is "
+             "connected to a network. (miniupnpc error %d)"),
+          discover_error);
       return NULL;
     }
   candidates = candidates_from_devlist (devlist, gateway);
   freeUPNPDevlist (devlist);
   return choose_router (candidates, &opts, gateway, &deadline, cancellable, error);
+}
+
+PhUpnpRouter *
+ph_upnp_router_new_for_url (const char *desc_url, const PhUpnpOptions *options,
+                            GCancellable *cancellable, GError **error)
+{
+  g_autoptr (PhUpnpRouter) router = router_new ();
+  Candidate candidate = { 0 };
+  char lan_address[64] = { 0 };
+  int size = 0, status = 0;
+  char *xml;
+
+  g_return_val_if_fail (desc_url != NULL, NULL);
+  g_return_val_if_fail (options != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  ignore_sigpipe ();
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  candidate.desc_url = (char *) desc_url;
+  candidate.on_gateway = url_host_is (desc_url, options->gateway);
+  xml = miniwget_getaddr (desc_url, &size, lan_address, sizeof lan_address - 1, 0, &status);
+  if (xml == NULL)
+    {
+      g_propagate_error (
+          error, ph_upnp_error_new (PH_UPNP_ACTION_GET_STATUS, UPNPCOMMAND_HTTP_ERROR, 0, NULL));
+      return NULL;
+    }
+  if (!router_load (router, &candidate, xml, size))
+    {
+      free (xml);
+      g_set_error_literal (error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_IGD,
+                           _ ("The device at that address is not a router that can forward "
+                              "ports."));
+      return NULL;
+    }
+  free (xml);
+  router->lan_address = g_strdup (lan_address);
+  router->gateway = g_strdup (options->gateway);
+  router->swarm_port = options->swarm_port;
+  router->timeout_ms = options->timeout_ms ? options->timeout_ms : PH_UPNP_DEFAULT_TIMEOUT_MS;
+  return g_steal_pointer (&router);
 }
 
 /* ---- reading ---- */
@@ -1357,7 +1408,7 @@ router_check (PhUpnpRouter *router, GError **error)
   if (router->urls.controlURL == NULL || router->service_type == NULL)
     {
       g_set_error_literal (error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_IGD,
-                           _("The router did not say where to send port forwarding requests."));
+                           _ ("The router did not say where to send port forwarding requests."));
       return FALSE;
     }
   return TRUE;
@@ -1372,7 +1423,8 @@ external_address (PhUpnpRouter *router, PhUpnpExternalScope *scope, GError **err
   r = UPNP_GetExternalIPAddress (router->urls.controlURL, router->service_type, address);
   if (r != UPNPCOMMAND_SUCCESS)
     {
-      g_propagate_error (error, ph_upnp_error_new (PH_UPNP_ACTION_GET_EXTERNAL_ADDRESS, r, 0, NULL));
+      g_propagate_error (error,
+                         ph_upnp_error_new (PH_UPNP_ACTION_GET_EXTERNAL_ADDRESS, r, 0, NULL));
       return NULL;
     }
   if (scope != NULL)
@@ -1467,8 +1519,8 @@ list_mappings (PhUpnpRouter *router, gboolean *truncated, const Deadline *deadli
         }
       g_snprintf (index, sizeof index, "%u", i);
       r = UPNP_GetGenericPortMappingEntry (router->urls.controlURL, router->service_type, index,
-                                          ext_port, client, int_port, protocol, description,
-                                          enabled, remote, lease);
+                                           ext_port, client, int_port, protocol, description,
+                                           enabled, remote, lease);
       /* the end of the list: 713 by the book; 714 and 402 from some routers */
       if (r == 713 || r == 714 || r == 402)
         break;
@@ -1574,8 +1626,8 @@ facts_read_mappings (PhUpnpFacts *facts, PhUpnpRouter *router, const Deadline *d
   g_autoptr (GError) local_error = NULL;
   g_autoptr (GPtrArray) mappings = NULL;
 
-  mappings = list_mappings (router, &facts->mappings_truncated, deadline, cancellable,
-                            &local_error);
+  mappings
+      = list_mappings (router, &facts->mappings_truncated, deadline, cancellable, &local_error);
   if (mappings != NULL)
     g_ptr_array_extend_and_steal (facts->mappings, g_steal_pointer (&mappings));
   else if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1590,8 +1642,8 @@ facts_read_mappings (PhUpnpFacts *facts, PhUpnpRouter *router, const Deadline *d
 
   if (facts->mappings_truncated)
     warnings_take (facts->warnings, "list-truncated",
-                   g_strdup (_("The router has more port forwardings than Porthole read; only "
-                               "the first ones are shown.")));
+                   g_strdup (_ ("The router has more port forwardings than Porthole read; only the "
+                                "first ones are shown.")));
 
   /* the swarm port, asked for by name: the list may be refused, cut short or stale */
   if (facts->swarm_port == 0)
@@ -1725,8 +1777,7 @@ add_one (PhUpnpRouter *router, guint port, const char *protocol, guint lease_s)
   g_snprintf (port_text, sizeof port_text, "%u", port);
   g_snprintf (lease_text, sizeof lease_text, "%u", lease_s);
   return UPNP_AddPortMapping (router->urls.controlURL, router->service_type, port_text, port_text,
-                              router->lan_address, PH_UPNP_DESCRIPTION, protocol, NULL,
-                              lease_text);
+                              router->lan_address, PH_UPNP_DESCRIPTION, protocol, NULL, lease_text);
 }
 
 static int
@@ -1735,8 +1786,8 @@ delete_one (PhUpnpRouter *router, guint port, const char *protocol)
   char port_text[16];
 
   g_snprintf (port_text, sizeof port_text, "%u", port);
-  return UPNP_DeletePortMapping (router->urls.controlURL, router->service_type, port_text,
-                                 protocol, NULL);
+  return UPNP_DeletePortMapping (router->urls.controlURL, router->service_type, port_text, protocol,
+                                 NULL);
 }
 
 /* 725 → permanent; 402 on a permanent lease → the longest finite one IGD:2 allows. */
@@ -1807,7 +1858,7 @@ static char *
 protocols_text (GPtrArray *mapped)
 {
   if (mapped->len == 2)
-    return g_strdup (_("TCP and UDP"));
+    return g_strdup (_ ("TCP and UDP"));
   return g_strdup (mapped->len == 1 ? g_ptr_array_index (mapped, 0) : "");
 }
 
@@ -1824,15 +1875,15 @@ record_mapping (PhUpnpRouter *router, guint port, GPtrArray *mapped, PhUpnpMapRe
   g_autoptr (GError) local_error = NULL;
   char *id;
 
-  summary = g_strdup_printf (_("Forwarded port %u (%s) on %s to this computer (%s)."), port,
+  summary = g_strdup_printf (_ ("Forwarded port %u (%s) on %s to this computer (%s)."), port,
                              protos, router_name (router->info), router->lan_address);
   if (router->info->admin_url != NULL)
-    hint = g_strdup_printf (_("In the router’s admin page (%s), remove the forwarding of port %u "
-                              "named “%s”."),
+    hint = g_strdup_printf (_ ("In the router’s admin page (%s), remove the forwarding of port %u "
+                               "named “%s”."),
                             router->info->admin_url, port, PH_UPNP_DESCRIPTION);
   else
-    hint = g_strdup_printf (_("In the router’s admin page, remove the forwarding of port %u "
-                              "named “%s”."),
+    hint = g_strdup_printf (_ ("In the router’s admin page, remove the forwarding of port %u named "
+                               "“%s”."),
                             port, PH_UPNP_DESCRIPTION);
   undo = change_undo_new (router, port, mapped, result->lease_s, result->permanent,
                           result->expires_at);
@@ -1840,8 +1891,7 @@ record_mapping (PhUpnpRouter *router, guint port, GPtrArray *mapped, PhUpnpMapRe
 
   id = ph_change_log_record (log, change, &local_error);
   /* a damaged log was set aside: tell the user, and record in the fresh one */
-  if (id == NULL
-      && g_error_matches (local_error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_CORRUPT))
+  if (id == NULL && g_error_matches (local_error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_CORRUPT))
     {
       warnings_take (result->warnings, "change-log-set-aside", g_strdup (local_error->message));
       g_clear_error (&local_error);
@@ -1861,14 +1911,13 @@ rollback (PhUpnpRouter *router, guint port, GPtrArray *mapped)
 
 typedef enum
 {
-  PLAN_MAP,     /* nothing there, or ours: (re)make it */
-  PLAN_LEAVE,   /* this host's swarm port, mapped by something else (the node): leave it */
+  PLAN_MAP,   /* nothing there, or ours: (re)make it */
+  PLAN_LEAVE, /* this host's swarm port, mapped by something else (the node): leave it */
 } Plan;
 
 /* What to do for one protocol, or an error when another device holds the port. */
 static gboolean
-plan_protocol (PhUpnpRouter *router, guint port, const char *protocol, Plan *plan,
-               GError **error)
+plan_protocol (PhUpnpRouter *router, guint port, const char *protocol, Plan *plan, GError **error)
 {
   g_autoptr (PhUpnpMapping) existing = NULL;
   g_autoptr (GError) local_error = NULL;
@@ -1888,10 +1937,9 @@ plan_protocol (PhUpnpRouter *router, guint port, const char *protocol, Plan *pla
     return TRUE;
   if (g_strcmp0 (existing->internal_client, router->lan_address) != 0)
     {
-      g_propagate_error (error, ph_upnp_conflict_error_new (port, protocol,
-                                                            existing->internal_client,
-                                                            existing->internal_port,
-                                                            existing->description));
+      g_propagate_error (
+          error, ph_upnp_conflict_error_new (port, protocol, existing->internal_client,
+                                             existing->internal_port, existing->description));
       return FALSE;
     }
   if (existing->internal_port == port)
@@ -1900,9 +1948,9 @@ plan_protocol (PhUpnpRouter *router, guint port, const char *protocol, Plan *pla
       return TRUE;
     }
   /* this host, another port, another program: overwriting would break that program */
-  g_propagate_error (error, ph_upnp_conflict_error_new (port, protocol, existing->internal_client,
-                                                        existing->internal_port,
-                                                        existing->description));
+  g_propagate_error (error,
+                     ph_upnp_conflict_error_new (port, protocol, existing->internal_client,
+                                                 existing->internal_port, existing->description));
   return FALSE;
 }
 
@@ -1941,8 +1989,8 @@ map_port (PhUpnpRouter *router, guint port, guint lease_s, PhChangeLog *log, gbo
   if (router->lan_address == NULL || *router->lan_address == '\0')
     {
       g_set_error_literal (error, PH_UPNP_ERROR, PH_UPNP_ERROR_FAILED,
-                           _("Porthole could not tell this computer’s address on the router’s "
-                             "network, so it cannot ask for a forwarding to it."));
+                           _ ("Porthole could not tell this computer’s address on the router’s "
+                              "network, so it cannot ask for a forwarding to it."));
       return NULL;
     }
   if (lease_s == 0)
@@ -1976,9 +2024,9 @@ map_port (PhUpnpRouter *router, guint port, guint lease_s, PhChangeLog *log, gbo
       r = add_with_lease_fallback (router, port, protocols[i], lease_s, &granted);
       if (r != UPNPCOMMAND_SUCCESS)
         {
-          local_error = r == 718 ? conflict_error (router, port, protocols[i])
-                                 : ph_upnp_error_new (PH_UPNP_ACTION_ADD_MAPPING, r, port,
-                                                      protocols[i]);
+          local_error = r == 718
+                            ? conflict_error (router, port, protocols[i])
+                            : ph_upnp_error_new (PH_UPNP_ACTION_ADD_MAPPING, r, port, protocols[i]);
           break;
         }
       g_ptr_array_add (mapped, (gpointer) protocols[i]);
@@ -2004,8 +2052,8 @@ map_port (PhUpnpRouter *router, guint port, guint lease_s, PhChangeLog *log, gbo
           /* never leave a change nobody can find again */
           rollback (router, port, created);
           g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_FAILED,
-                       _("Porthole removed the forwarding again because it could not write it "
-                         "down: %s"),
+                       _ ("Porthole removed the forwarding again because it could not write it "
+                          "down: %s"),
                        local_error->message);
           return NULL;
         }
@@ -2082,10 +2130,11 @@ unmap_port (PhUpnpRouter *router, guint port, const char *const *protos, guint n
     }
   if (foreign != NULL && removed == 0)
     {
-      g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_OURS,
-                   _("The forwarding of port %u on the router was not made by Porthole (it goes "
-                     "to %s and is named “%s”), so Porthole leaves it alone."),
-                   port, foreign->internal_client, foreign->description);
+      g_set_error (
+          error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_OURS,
+          _ ("The forwarding of port %u on the router was not made by Porthole (it goes to %s and "
+             "is named “%s”), so Porthole leaves it alone."),
+          port, foreign->internal_client, foreign->description);
       return FALSE;
     }
   return TRUE;
@@ -2103,7 +2152,7 @@ forget_change (PhChangeLog *log, const char *control_url, guint port, GError **e
       && g_error_matches (local_error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_CORRUPT))
     {
       /* set aside and reported in the log; nothing of ours is left to forget */
-      g_warning ("%s", local_error->message);
+      g_message ("%s", local_error->message);
       return TRUE;
     }
   if (change == NULL && local_error != NULL)
@@ -2178,7 +2227,7 @@ router_from_change (const PhChange *change, guint timeout_ms, GPtrArray *protos,
 
 bad:
   g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_FAILED,
-               _("Porthole’s note of this change is incomplete, so it cannot undo it. %s"),
+               _ ("Porthole’s note of this change is incomplete, so it cannot undo it. %s"),
                change->undo_hint ? change->undo_hint : "");
   return NULL;
 }
@@ -2512,8 +2561,8 @@ external_work (gpointer data, GCancellable *cancellable, GError **error)
   RouterInput *input = data;
   ExternalResult *result = g_new0 (ExternalResult, 1);
 
-  result->address = ph_upnp_get_external_address (input->router, &result->scope, cancellable,
-                                                  error);
+  result->address
+      = ph_upnp_get_external_address (input->router, &result->scope, cancellable, error);
   if (result->address == NULL)
     g_clear_pointer (&result, external_result_free);
   return result;
@@ -2629,16 +2678,16 @@ static gpointer
 add_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   RouterInput *input = data;
-  return ph_upnp_add_mapping (input->router, input->port, input->lease_s, input->log,
-                              cancellable, error);
+  return ph_upnp_add_mapping (input->router, input->port, input->lease_s, input->log, cancellable,
+                              error);
 }
 
 static gpointer
 renew_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   RouterInput *input = data;
-  return ph_upnp_renew_mapping (input->router, input->port, input->lease_s, input->log,
-                                cancellable, error);
+  return ph_upnp_renew_mapping (input->router, input->port, input->lease_s, input->log, cancellable,
+                                error);
 }
 
 void
@@ -2664,10 +2713,9 @@ ph_upnp_renew_mapping_async (PhUpnpRouter *router, guint port, guint lease_s, Ph
                              gpointer user_data)
 {
   g_return_if_fail (router != NULL);
-  run_async (ph_upnp_renew_mapping_async, renew_work,
-             router_input_new (router, port, lease_s, log), (GDestroyNotify) router_input_free,
-             (GDestroyNotify) ph_upnp_map_result_free, router->timeout_ms, cancellable, callback,
-             user_data);
+  run_async (ph_upnp_renew_mapping_async, renew_work, router_input_new (router, port, lease_s, log),
+             (GDestroyNotify) router_input_free, (GDestroyNotify) ph_upnp_map_result_free,
+             router->timeout_ms, cancellable, callback, user_data);
 }
 
 PhUpnpMapResult *
@@ -2682,8 +2730,7 @@ static gpointer
 remove_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   RouterInput *input = data;
-  gboolean ok = ph_upnp_remove_mapping (input->router, input->port, input->log, cancellable,
-                                        error);
+  gboolean ok = ph_upnp_remove_mapping (input->router, input->port, input->log, cancellable, error);
   return ok ? GINT_TO_POINTER (1) : NULL;
 }
 
@@ -2724,8 +2771,8 @@ static gpointer
 undo_work (gpointer data, GCancellable *cancellable, GError **error)
 {
   UndoInput *input = data;
-  gboolean ok = ph_upnp_undo_change (input->change, input->log, input->timeout_ms, cancellable,
-                                     error);
+  gboolean ok
+      = ph_upnp_undo_change (input->change, input->log, input->timeout_ms, cancellable, error);
   return ok ? GINT_TO_POINTER (1) : NULL;
 }
 

@@ -8,48 +8,9 @@
  */
 #include "config.h"
 
-#include <signal.h>
-
 #include "net/ph-nm.h"
 
-#define DEBIAN_PYTHON "/usr/bin/python3"
-#define NM_NAME "org.freedesktop.NetworkManager"
-#define NM_PATH "/org/freedesktop/NetworkManager"
-#define NM_SETTINGS_PATH "/org/freedesktop/NetworkManager/Settings"
-#define MOCK_MAIN_PATH "/org/freedesktop"
-#define MOCK_IFACE "org.freedesktop.DBus.Mock"
-#define DEVICE_STATE_ACTIVATED 100
-#define ACTIVE_STATE_ACTIVATED 2
-
-static GTestDBus *test_bus;
-static gboolean have_dbusmock;
-
-/* ---- reading, synchronously for the test, on the default main context ---- */
-
-static void
-store_result (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GAsyncResult **out = user_data;
-  *out = g_object_ref (result);
-}
-
-static gboolean
-set_flag (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-/* libnm frees its client only while the context runs after the last unref. */
-static void
-spin_main_context (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, set_flag, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
+#include "nm-mock.h"
 
 static PhNmFacts *
 read_facts (guint timeout_ms, GCancellable *cancellable, gboolean cancel_now, gint64 *elapsed_us,
@@ -76,46 +37,6 @@ facts_json (const PhNmFacts *facts)
 {
   g_autoptr (JsonNode) node = ph_nm_facts_to_json (facts);
   return json_to_string (node, FALSE);
-}
-
-/* ---- the private bus ---- */
-
-static GDBusConnection *
-bus_connect (void)
-{
-  g_autoptr (GError) error = NULL;
-  GDBusConnection *connection = g_dbus_connection_new_for_address_sync (
-      g_test_dbus_get_bus_address (test_bus),
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &error);
-
-  g_assert_no_error (error);
-  return connection;
-}
-
-static gboolean
-skip_without_bus (void)
-{
-  if (test_bus == NULL)
-    {
-      g_test_skip ("dbus-daemon is not installed (apt-get install dbus)");
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-skip_without_dbusmock (void)
-{
-  if (skip_without_bus ())
-    return TRUE;
-  if (!have_dbusmock)
-    {
-      g_test_skip (DEBIAN_PYTHON " lacks dbusmock (apt-get install python3-dbusmock)");
-      return TRUE;
-    }
-  return FALSE;
 }
 
 /* ---- NM absent, unreachable, hung ---- */
@@ -196,17 +117,6 @@ own_nm_name_silently (void)
 }
 
 static void
-release_connection (GDBusConnection *connection)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_dbus_connection_close_sync (connection, NULL, &error);
-  g_assert_no_error (error);
-  g_object_unref (connection);
-  spin_main_context (100);
-}
-
-static void
 test_hung (void)
 {
   g_autoptr (GError) error = NULL;
@@ -248,120 +158,6 @@ test_cancelled (void)
 }
 
 /* ---- NM running: python3-dbusmock's networkmanager template ---- */
-
-typedef struct
-{
-  GSubprocess *process;
-  GDBusConnection *bus;
-} Mock;
-
-static GVariant *
-mock_call (Mock *mock, const char *path, const char *iface, const char *method, GVariant *args,
-           const char *reply_type)
-{
-  g_autoptr (GError) error = NULL;
-  GVariant *reply = g_dbus_connection_call_sync (mock->bus, NM_NAME, path, iface, method, args,
-                                                 reply_type ? G_VARIANT_TYPE (reply_type) : NULL,
-                                                 G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
-
-  g_assert_no_error (error);
-  return reply;
-}
-
-static char *
-mock_call_path (Mock *mock, const char *path, const char *iface, const char *method, GVariant *args,
-                const char *reply_type)
-{
-  g_autoptr (GVariant) reply = mock_call (mock, path, iface, method, args, reply_type);
-  char *out = NULL;
-
-  g_variant_get_child (reply, 0, reply_type[1] == 'o' ? "o" : "s", &out);
-  return out;
-}
-
-static void
-mock_start (Mock *mock, const char *version)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *parameters = g_strdup_printf ("{\"Version\": \"%s\"}", version);
-  gint64 deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
-
-  mock->process
-      = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, DEBIAN_PYTHON, "-m",
-                          "dbusmock", "--template", "networkmanager", "-p", parameters, NULL);
-  g_assert_no_error (error);
-  mock->bus = bus_connect ();
-
-  /* Ready once the manager answers a property read. */
-  for (;;)
-    {
-      g_autoptr (GError) call_error = NULL;
-      g_autoptr (GVariant) reply = g_dbus_connection_call_sync (
-          mock->bus, NM_NAME, NM_PATH, "org.freedesktop.DBus.Properties", "Get",
-          g_variant_new ("(ss)", NM_NAME, "Version"), G_VARIANT_TYPE ("(v)"),
-          G_DBUS_CALL_FLAGS_NO_AUTO_START, 1000, NULL, &call_error);
-
-      if (reply != NULL)
-        break;
-      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
-      g_usleep (50 * 1000);
-    }
-}
-
-static void
-mock_stop (Mock *mock)
-{
-  g_autoptr (GError) error = NULL;
-
-  g_subprocess_send_signal (mock->process, SIGTERM);
-  g_subprocess_wait (mock->process, NULL, &error);
-  g_assert_no_error (error);
-  g_clear_object (&mock->process);
-  release_connection (g_steal_pointer (&mock->bus));
-}
-
-static char *
-mock_add_ethernet (Mock *mock, const char *device_name, const char *iface)
-{
-  return mock_call_path (mock, MOCK_MAIN_PATH, MOCK_IFACE, "AddEthernetDevice",
-                         g_variant_new ("(ssi)", device_name, iface, DEVICE_STATE_ACTIVATED),
-                         "(s)");
-}
-
-static char *
-mock_add_connection (Mock *mock, const char *id, const char *uuid, const char *type,
-                     const char *ipv4_method, const char *ipv6_method)
-{
-  GVariant *settings = g_variant_new_parsed (
-      "({'connection': {'id': <%s>, 'uuid': <%s>, 'type': <%s>}, 'ipv4': {'method': <%s>},"
-      " 'ipv6': {'method': <%s>}},)",
-      id, uuid, type, ipv4_method, ipv6_method);
-
-  return mock_call_path (mock, NM_SETTINGS_PATH, "org.freedesktop.NetworkManager.Settings",
-                         "AddConnection", settings, "(o)");
-}
-
-static char *
-mock_activate (Mock *mock, const char *device, const char *connection, const char *name)
-{
-  const char *devices[] = { device, NULL };
-
-  return mock_call_path (
-      mock, MOCK_MAIN_PATH, MOCK_IFACE, "AddActiveConnection",
-      g_variant_new ("(^assssu)", devices, connection, "/", name, ACTIVE_STATE_ACTIVATED), "(s)");
-}
-
-/* The template has no PrimaryConnection; NetworkManager proper always has one. */
-static void
-mock_set_primary (Mock *mock, const char *active)
-{
-  GVariant *reply = mock_call (
-      mock, NM_PATH, MOCK_IFACE, "AddProperty",
-      g_variant_new ("(ssv)", NM_NAME, "PrimaryConnection", g_variant_new_object_path (active)),
-      NULL);
-
-  g_variant_unref (reply);
-}
 
 static void
 test_running_no_connection (void)
@@ -424,8 +220,10 @@ test_wired_ipv6_disabled (void)
   g_assert_cmpstr (json, ==,
                    "{\"running\":true,\"version\":\"1.42.4\",\"device\":\"enp3s0\","
                    "\"connection\":{\"id\":\"Wired connection 1\",\"uuid\":\"" WIRED_UUID "\","
-                   "\"type\":\"802-3-ethernet\"},"
-                   "\"ipv4_method\":\"auto\",\"ipv6_method\":\"disabled\"}");
+                   "\"type\":\"802-3-ethernet\",\"default_ipv4\":true,\"default_ipv6\":false},"
+                   "\"ipv4_method\":\"auto\",\"ipv6_method\":\"disabled\","
+                   "\"ipv4\":{\"dhcp\":false},"
+                   "\"ipv6\":{\"addresses\":[],\"default_route\":false,\"global\":false}}");
   mock_stop (&mock);
 }
 
@@ -468,36 +266,14 @@ test_primary_connection (void)
   mock_stop (&mock);
 }
 
-static gboolean
-python_has_dbusmock (void)
-{
-  const char *argv[] = { DEBIAN_PYTHON, "-c", "import dbusmock", NULL };
-  int status;
-
-  return g_file_test (DEBIAN_PYTHON, G_FILE_TEST_IS_EXECUTABLE)
-         && g_spawn_sync (NULL, (char **) argv, NULL,
-                          G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL,
-                          NULL, &status, NULL)
-         && g_spawn_check_wait_status (status, NULL);
-}
-
 int
 main (int argc, char *argv[])
 {
-  g_autofree char *dbus_daemon = NULL;
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-
-  dbus_daemon = g_find_program_in_path ("dbus-daemon");
-  if (!g_test_subprocess () && dbus_daemon != NULL)
-    {
-      test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-      g_test_dbus_up (test_bus);
-      /* Before anything in this process connects to the "system" bus. */
-      g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", g_test_dbus_get_bus_address (test_bus), TRUE);
-      have_dbusmock = python_has_dbusmock ();
-    }
+  /* Before anything in this process connects to the "system" bus. */
+  test_bus_up ();
 
   g_test_add_func ("/nm/absent", test_absent);
   g_test_add_func ("/nm/no-bus", test_no_bus);
@@ -508,10 +284,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/nm/primary-connection", test_primary_connection);
 
   ret = g_test_run ();
-  if (test_bus != NULL)
-    {
-      g_test_dbus_down (test_bus);
-      g_object_unref (test_bus);
-    }
+  test_bus_down ();
   return ret;
 }

@@ -131,6 +131,7 @@ list (PhUpnpRouter *router)
   return mappings;
 }
 
+/* The mapping of port/protocol, which must be there. */
 static const PhUpnpMapping *
 find (GPtrArray *mappings, guint port, const char *protocol)
 {
@@ -140,7 +141,7 @@ find (GPtrArray *mappings, guint port, const char *protocol)
       if (m->external_port == port && g_str_equal (m->protocol, protocol))
         return m;
     }
-  return NULL;
+  g_error ("no mapping of %u/%s among %u", port, protocol, mappings->len);
 }
 
 static int
@@ -202,8 +203,8 @@ reachable (const char *proto)
     g_socket_receive_from (socket, &from, buf, sizeof buf, NULL, &error);
   g_assert_no_error (error);
   /* forwarded, not proxied: the internet host's own address arrives */
-  from_text = g_inet_address_to_string (
-      g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)));
+  from_text
+      = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (from)));
   g_assert_cmpstr (from_text, ==, INET);
   return TRUE;
 }
@@ -234,8 +235,8 @@ test_discover (void)
   g_assert_cmpstr (info->model_name, ==, "PH-1000");
   g_assert_cmpstr (info->model_number, ==, "7");
   g_assert_cmpstr (info->admin_url, ==, "http://" GATEWAY "/admin");
-  g_assert_true (g_str_has_prefix (info->device_type,
-                                   "urn:schemas-upnp-org:device:InternetGatewayDevice:"));
+  g_assert_true (
+      g_str_has_prefix (info->device_type, "urn:schemas-upnp-org:device:InternetGatewayDevice:"));
   g_assert_true (g_str_has_prefix (ph_upnp_router_get_desc_url (router), "http://" GATEWAY ":"));
   g_assert_cmpstr (ph_upnp_router_get_lan_address (router), ==, HOME1);
   g_assert_true (ph_upnp_router_is_on_gateway (router));
@@ -314,8 +315,6 @@ test_add_list_renew_remove (void)
   g_assert_cmpuint (after_add->len, ==, 2);
   tcp = find (after_add, SWARM, "TCP");
   udp = find (after_add, SWARM, "UDP");
-  g_assert_nonnull (tcp);
-  g_assert_nonnull (udp);
   g_assert_cmpstr (tcp->internal_client, ==, HOME1);
   g_assert_cmpuint (tcp->internal_port, ==, SWARM);
   g_assert_cmpstr (tcp->description, ==, PH_UPNP_DESCRIPTION);
@@ -400,8 +399,8 @@ test_refused_ports (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (ports); i++)
     {
-      g_autoptr (PhUpnpMapResult) result = ph_upnp_add_mapping (router, ports[i], 0, NULL, NULL,
-                                                                &error);
+      g_autoptr (PhUpnpMapResult) result
+          = ph_upnp_add_mapping (router, ports[i], 0, NULL, NULL, &error);
       g_assert_null (result);
       g_assert_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_REFUSED_PORT);
       g_clear_error (&error);
@@ -516,7 +515,6 @@ test_lease_zero (void)
   g_assert_cmpint (raw_add (router, 4556, HOME1, 4556, "UDP", "0"), ==, 0);
   mappings = list (router);
   m = find (mappings, 4556, "UDP");
-  g_assert_nonnull (m);
   g_test_message ("lease 0 → %u s", m->lease_s);
   g_assert_cmpuint (m->lease_s, >, 604000);
   g_assert_cmpint (raw_delete (router, 4556, "UDP"), ==, 0);
@@ -649,6 +647,7 @@ test_no_router (void)
   g_assert_nonnull (strstr (error->message, "http://" GATEWAY "/"));
   /* one SSDP wait for all search types, not one per type */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  g_clear_error (&error);
 
   facts = ph_upnp_gather (&opts, NULL, &error);
   g_assert_no_error (error);
@@ -716,8 +715,8 @@ role_hold (guint port, gboolean hold)
     }
   if (hold)
     {
-      g_autoptr (PhUpnpMapResult) result = ph_upnp_add_mapping (router, port, 600, NULL, NULL,
-                                                                &error);
+      g_autoptr (PhUpnpMapResult) result
+          = ph_upnp_add_mapping (router, port, 600, NULL, NULL, &error);
       if (result == NULL)
         {
           g_printerr ("add: %s\n", error->message);
