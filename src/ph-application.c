@@ -39,13 +39,17 @@ void
 ph_application_get_check_options (PhApplication *self, PhCheckOptions *options)
 {
   g_auto (GStrv) peers = NULL;
+  g_autoptr (GVariant) user_port = NULL;
 
   g_return_if_fail (PH_IS_APPLICATION (self));
 
   if (!self->settings)
     self->settings = g_settings_new (APP_ID);
-  options->port
-      = self->overrides.port ? self->overrides.port : g_settings_get_uint (self->settings, "port");
+  user_port = g_settings_get_user_value (self->settings, "port");
+  /* 0: the kubo node's swarm port, else the default; a port the user set wins */
+  options->port = self->overrides.port ? self->overrides.port
+                  : user_port          ? g_variant_get_uint32 (user_port)
+                                       : 0;
   options->timeout_s = self->overrides.timeout_s
                            ? self->overrides.timeout_s
                            : g_settings_get_uint (self->settings, "probe-timeout");

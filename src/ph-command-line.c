@@ -158,7 +158,8 @@ ph_command_line_run_check (const PhCommandLine *self)
   g_autoptr (GMainContext) context = g_main_context_new ();
   CheckWait wait = { 0 };
 
-  options.port = (guint) self->port;
+  /* 0: the kubo node's swarm port, else the default */
+  options.port = self->port_given ? (guint) self->port : 0;
   options.timeout_s = (guint) self->timeout_s;
   options.peers = g_strdupv (self->peers);
   if (ph_check_allow_private ())

@@ -75,6 +75,14 @@ facts_from_lan (PhVerdictFacts *facts, const PhLanFacts *lan)
   facts->has_ipv6_route = ph_lan_facts_default_route (lan, AF_INET6) != NULL;
 }
 
+static PhKuboFact
+fact_from_verdict (PhVerdict verdict)
+{
+  return verdict == PH_VERDICT_REACHABLE     ? PH_KUBO_FACT_YES
+         : verdict == PH_VERDICT_UNREACHABLE ? PH_KUBO_FACT_NO
+                                             : PH_KUBO_FACT_UNKNOWN;
+}
+
 static void
 decide (CheckData *data, PhProbeReport *report)
 {
@@ -96,6 +104,11 @@ decide (CheckData *data, PhProbeReport *report)
       ph_family_verdict_clear (&v);
     }
   ph_diagnosis_take_probes (data->diagnosis, g_steal_pointer (&report->evidence), report->peer_id);
+
+  /* our findings are fresh; the node's own view may be hours old: ours win */
+  if (ph_diagnosis_get_node (data->diagnosis))
+    ph_kubo_node_diagnose (ph_diagnosis_get_node (data->diagnosis), PH_KUBO_FACT_UNKNOWN,
+                           fact_from_verdict (ph_diagnosis_get_verdict (data->diagnosis)));
 }
 
 static void
@@ -144,7 +157,18 @@ start_probe (GTask *task)
   const char *const *servers
       = data->options.peers ? (const char *const *) data->options.peers : default_servers;
 
+  PhKuboNode *node = ph_diagnosis_get_node (data->diagnosis);
+
+  /* the node's own swarm port is the one to check, unless the user named one */
   probe.port = data->options.port;
+  if (!probe.port && node && node->swarm_port)
+    probe.port = node->swarm_port;
+  if (!probe.port)
+    probe.port = PH_DEFAULT_PORT;
+  ph_diagnosis_set_port (data->diagnosis, probe.port);
+  /* if the node holds the port, speak as it — unless the key on disk is not the running node's */
+  if (node && node->repo_found && !ph_kubo_node_is_other_node (node))
+    probe.owner_repo = g_strdup (node->repo_path);
   probe.timeout_ms = data->options.timeout_s * 1000;
   probe.allow_private = ph_check_allow_private ();
   probe.servers = g_ptr_array_new_with_free_func ((GDestroyNotify) ph_multiaddr_unref);
@@ -174,6 +198,19 @@ gathered (GTask *task)
   if (g_task_return_error_if_cancelled (task))
     return;
   start_probe (task);
+}
+
+static void
+kubo_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  PhKuboNode *node = ph_kubo_node_read_finish (result, &error);
+
+  if (node)
+    ph_diagnosis_take_node (data->diagnosis, node);
+  gathered (task);
 }
 
 static void
@@ -232,18 +269,20 @@ ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, ph_check_run_async);
   data = g_new0 (CheckData, 1);
-  data->options.port = options->port ? options->port : PH_DEFAULT_PORT;
+  data->options.port = options->port;
   data->options.timeout_s = options->timeout_s ? options->timeout_s : PH_DEFAULT_TIMEOUT_S;
   data->options.peers = options->peers && options->peers[0] ? g_strdupv (options->peers) : NULL;
   data->diagnosis = ph_diagnosis_new ();
   data->started_us = g_get_monotonic_time ();
-  data->pending = 2;
+  data->pending = 3;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
   lan_task = g_task_new (NULL, cancellable, lan_read_cb, g_object_ref (task));
   g_task_run_in_thread (lan_task, read_lan_in_thread);
 
   ph_nm_facts_read_async (cancellable, nm_read_cb, g_object_ref (task));
+  ph_kubo_node_read_async (&(PhKuboReadOptions){ .timeout_ms = 3000 }, cancellable, kubo_read_cb,
+                           g_object_ref (task));
 }
 
 PhDiagnosis *

@@ -15,7 +15,7 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  guint port;          /* the node's swarm port */
+  guint port;          /* the node's swarm port; 0: the kubo node's, else PH_DEFAULT_PORT */
   char **peers;        /* AutoNAT servers; NULL means the default bootstrap list */
   guint timeout_s;     /* the whole check's deadline */
 } PhCheckOptions;

@@ -26,6 +26,8 @@ struct _PhDiagnosis
   PhLanFacts *lan;
   char *lan_error;
   PhNmFacts *nm;
+  PhKuboNode *node;
+  guint port;
   PhFamilyResult families[2];
   GPtrArray *probes; /* PhProbeEvidence */
   char *peer_id;
@@ -42,6 +44,7 @@ ph_diagnosis_finalize (GObject *object)
   g_clear_pointer (&self->lan, ph_lan_facts_free);
   g_clear_pointer (&self->lan_error, g_free);
   g_clear_pointer (&self->nm, ph_nm_facts_free);
+  g_clear_pointer (&self->node, ph_kubo_node_free);
   for (guint i = 0; i < G_N_ELEMENTS (self->families); i++)
     {
       g_clear_pointer (&self->families[i].reason, g_free);
@@ -150,6 +153,36 @@ ph_diagnosis_take_nm (PhDiagnosis *self, PhNmFacts *nm)
 
   g_clear_pointer (&self->nm, ph_nm_facts_free);
   self->nm = nm;
+}
+
+void
+ph_diagnosis_take_node (PhDiagnosis *self, PhKuboNode *node)
+{
+  g_return_if_fail (PH_IS_DIAGNOSIS (self));
+
+  g_clear_pointer (&self->node, ph_kubo_node_free);
+  self->node = node;
+}
+
+PhKuboNode *
+ph_diagnosis_get_node (PhDiagnosis *self)
+{
+  g_return_val_if_fail (PH_IS_DIAGNOSIS (self), NULL);
+  return self->node;
+}
+
+void
+ph_diagnosis_set_port (PhDiagnosis *self, guint port)
+{
+  g_return_if_fail (PH_IS_DIAGNOSIS (self));
+  self->port = port;
+}
+
+guint
+ph_diagnosis_get_port (PhDiagnosis *self)
+{
+  g_return_val_if_fail (PH_IS_DIAGNOSIS (self), 0);
+  return self->port;
 }
 
 const PhLanFacts *
@@ -319,6 +352,8 @@ ph_diagnosis_to_json (PhDiagnosis *self)
       json_builder_set_member_name (builder, "reason");
       json_builder_add_string_value (builder, reason);
     }
+  json_builder_set_member_name (builder, "port");
+  json_builder_add_int_value (builder, self->port);
   add_family_json (self, builder, PH_FAMILY_IPV4);
   add_family_json (self, builder, PH_FAMILY_IPV6);
   if (self->peer_id)
@@ -334,6 +369,11 @@ ph_diagnosis_to_json (PhDiagnosis *self)
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "lan");
   json_builder_add_value (builder, lan_to_json (self));
+  if (self->node)
+    {
+      json_builder_set_member_name (builder, "node");
+      json_builder_add_value (builder, ph_kubo_node_to_json (self->node));
+    }
   json_builder_set_member_name (builder, "elapsed_ms");
   json_builder_add_int_value (builder, (gint64) self->elapsed_ms);
   json_builder_end_object (builder);

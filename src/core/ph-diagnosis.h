@@ -7,6 +7,7 @@
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
 
+#include "net/ph-kubo.h"
 #include "net/ph-lan.h"
 #include "net/ph-nm.h"
 
@@ -32,6 +33,10 @@ PhDiagnosis *ph_diagnosis_new (void);
 
 void ph_diagnosis_take_lan (PhDiagnosis *self, PhLanFacts *lan);
 void ph_diagnosis_take_nm (PhDiagnosis *self, PhNmFacts *nm);
+void ph_diagnosis_take_node (PhDiagnosis *self, PhKuboNode *node);
+PhKuboNode *ph_diagnosis_get_node (PhDiagnosis *self);
+void ph_diagnosis_set_port (PhDiagnosis *self, guint port);
+guint ph_diagnosis_get_port (PhDiagnosis *self);
 void ph_diagnosis_set_lan_error (PhDiagnosis *self, const GError *error);
 const PhLanFacts *ph_diagnosis_get_lan (PhDiagnosis *self);
 const PhNmFacts *ph_diagnosis_get_nm (PhDiagnosis *self);

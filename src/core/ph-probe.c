@@ -14,6 +14,7 @@
 #include "p2p/ph-connection.h"
 #include "p2p/ph-dnsaddr.h"
 #include "p2p/ph-listener.h"
+#include "net/ph-kubo-repo.h"
 #include "p2p/ph-peer-id.h"
 #include "ph-probe.h"
 
@@ -44,6 +45,29 @@ ph_probe_options_clear (PhProbeOptions *options)
 {
   g_clear_pointer (&options->servers, g_ptr_array_unref);
   g_clear_pointer (&options->owner_identity, ph_private_key_unref);
+  g_clear_pointer (&options->owner_repo, g_free);
+}
+
+/* The key of the node that owns the port, from its repository: in memory only, never logged. */
+static PhPrivateKey *
+load_owner_identity (const char *repo)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhKuboIdentity) identity = ph_kubo_repo_load_identity (repo, &error);
+  PhPrivateKey *key;
+  gsize len;
+  const guint8 *data;
+
+  if (!identity)
+    {
+      g_debug ("the port owner's key: %s", error->message);
+      return NULL;
+    }
+  data = g_bytes_get_data (identity->private_key, &len);
+  key = ph_private_key_unmarshal (data, len, &error);
+  if (!key)
+    g_debug ("the port owner's key: %s", error->message);
+  return key;
 }
 
 void
@@ -506,6 +530,7 @@ ph_probe_run (const PhProbeOptions *options, GCancellable *cancellable, GError *
   g_autoptr (PhProbeReport) report = g_new0 (PhProbeReport, 1);
   GThreadPool *pool;
   g_autoptr (GPtrArray) servers = NULL;
+  g_autoptr (PhPrivateKey) owner_identity = NULL;
   Probe *probe;
   gboolean port_free;
 
@@ -525,7 +550,12 @@ ph_probe_run (const PhProbeOptions *options, GCancellable *cancellable, GError *
   report->n_servers = servers->len;
   port_free = ph_probe_port_is_free (options->port, AF_INET)
               && ph_probe_port_is_free (options->port, AF_INET6);
-  if (servers->len == 0 || (!port_free && !options->owner_identity))
+  if (!port_free && !options->owner_identity && options->owner_repo && servers->len > 0)
+    owner_identity = load_owner_identity (options->owner_repo);
+  else if (options->owner_identity)
+    owner_identity = ph_private_key_ref (options->owner_identity);
+
+  if (servers->len == 0 || (!port_free && !owner_identity))
     {
       /* Servers dial back the requester's identity: under ours the owner's node would refuse the
        * handshake and look unreachable. Say unknown instead. */
@@ -537,7 +567,7 @@ ph_probe_run (const PhProbeOptions *options, GCancellable *cancellable, GError *
 
   if (!port_free)
     {
-      probe->identity = ph_private_key_ref (options->owner_identity);
+      probe->identity = g_steal_pointer (&owner_identity);
       report->as_owner = TRUE;
     }
   else if (!(probe->identity = ph_private_key_generate_ed25519 (error))
@@ -613,6 +643,7 @@ options_copy (const PhProbeOptions *options)
   copy->servers = options->servers ? g_ptr_array_ref (options->servers) : NULL;
   copy->owner_identity
       = options->owner_identity ? ph_private_key_ref (options->owner_identity) : NULL;
+  copy->owner_repo = g_strdup (options->owner_repo);
   return copy;
 }
 

@@ -28,6 +28,7 @@ typedef struct
   guint port;
   GPtrArray *servers;           /* PhMultiaddr*: ip4/ip6 + tcp + /p2p, or /dnsaddr to resolve */
   PhPrivateKey *owner_identity; /* the identity of whoever owns the port (kubo), NULL if unknown */
+  char *owner_repo;             /* or a kubo repository to read it from, only if the port is taken */
   gboolean allow_private;
   guint timeout_ms;             /* the whole probe */
 } PhProbeOptions;

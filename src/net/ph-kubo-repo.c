@@ -285,6 +285,10 @@ addr_parse_host (char **parts, guint *i, const char *text, PhKuboAddr *addr, GEr
   else if (g_strcmp0 (name, "dns") == 0 || g_strcmp0 (name, "dns4") == 0
            || g_strcmp0 (name, "dns6") == 0 || g_strcmp0 (name, "dnsaddr") == 0)
     {
+      /* Host-name characters only: the name may end up in a URL. */
+      for (const char *p = value; *p != '\0'; p++)
+        if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_')
+          return addr_fail (error, text, "not a host name");
       addr->kind = PH_KUBO_HOST_DNS;
       addr->host = g_strdup (value);
       /* A name says nothing certain about where it resolves: only localhost is known local. */

@@ -42,6 +42,7 @@ check() {
     local label=$1; shift
     local start=$SECONDS
     PH_QUIET=1 "$topo" exec --name "$name" home env HOME="$work" GSETTINGS_BACKEND=memory \
+        IPFS_PATH="${IPFS_PATH:-$work/no-repo}" \
         "$exe" --check --json --port 4001 --timeout 20 "$@" >"$work/$label.json" 2>"$work/$label.err"
     echo $? >"$work/$label.status"
     echo $((SECONDS - start)) >"$work/$label.seconds"
@@ -131,6 +132,33 @@ kill "$owner_pid" 2>/dev/null; wait "$owner_pid" 2>/dev/null
 expect owned "port-in-use, no false verdict" \
     'v4["verdict"] == "unknown" and "port-in-use" in v4["causes"] and v6["verdict"] == "unknown"'
 expect owned "no server was asked under our identity" 'r["probes"] == []'
+
+# 5b. The same node, with a kubo-style repository whose config holds its key: Porthole probes as
+# the node (the key stays in memory), and the node itself answers the dial-backs.
+repo="$work/ipfs"
+mkdir -p "$repo"
+PH_QUIET=1 "$topo" case --name "$name" forward 4001 >/dev/null
+PH_QUIET=1 "$topo" exec --name "$name" home "$PH_NODE" "$PH_PEER" --no-stdin --save-key "$work/owner.key" \
+    --listen /ip4/0.0.0.0/tcp/4001 --listen /ip6/::/tcp/4001 >"$work/owner2.out" 2>&1 &
+owner_pid=$!
+for _ in $(seq 1 100); do grep -q '"ready"' "$work/owner2.out" 2>/dev/null && break; sleep 0.1; done
+owner_id=$("$py" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["peerId"])' "$work/owner2.out")
+"$py" - "$work/owner.key" "$owner_id" "$repo/config" <<'PY'
+import base64, json, sys
+key = base64.b64encode(open(sys.argv[1], "rb").read()).decode()
+config = {"Identity": {"PeerID": sys.argv[2], "PrivKey": key},
+          "Addresses": {"Swarm": ["/ip4/0.0.0.0/tcp/4001", "/ip6/::/tcp/4001"],
+                        "API": "/ip4/127.0.0.1/tcp/5001", "Gateway": "/ip4/127.0.0.1/tcp/8080"}}
+json.dump(config, open(sys.argv[3], "w"))
+PY
+chmod 600 "$repo/config"
+IPFS_PATH="$repo" check as-owner "${peers[@]}"
+kill "$owner_pid" 2>/dev/null; wait "$owner_pid" 2>/dev/null
+PH_QUIET=1 "$topo" case --name "$name" nat >/dev/null
+expect as-owner "probed as the node that owns the port" "r['peer_id'] == '$owner_id'"
+expect as-owner "its real reachability: ipv4 reachable through the forward" 'v4["verdict"] == "reachable"'
+expect as-owner "and over IPv6" 'v6["verdict"] == "reachable"'
+expect as-owner "the node object names the repository's peer" "r['node']['peer_id'] == '$owner_id'"
 
 # 6. Servers that stall, close mid-message, answer garbage, or claim OK without dialing back.
 if [ -x "$hostile" ]; then

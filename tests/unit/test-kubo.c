@@ -114,8 +114,8 @@ typedef enum
   FAULT_500_TEXT,     /* a 500 with a plain body */
   FAULT_404,
   FAULT_405,
-  FAULT_REDIRECT,      /* 307 to another route */
-  FAULT_EMPTY,         /* 200 with no body */
+  FAULT_REDIRECT, /* 307 to another route */
+  FAULT_EMPTY,    /* 200 with no body */
 } Fault;
 
 typedef struct
@@ -355,14 +355,14 @@ kubo_fault (Kubo *kubo, SoupServerMessage *msg)
         reply (msg, SOUP_STATUS_NOT_FOUND, "text/plain; charset=utf-8", "404 page not found\n");
         return;
       case FAULT_EMPTY:
-      reply (msg, SOUP_STATUS_OK, "application/json", "");
-      return;
-    case FAULT_REDIRECT:
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location",
-                                    "/api/v0/version");
-      reply (msg, SOUP_STATUS_TEMPORARY_REDIRECT, "text/plain", "");
-      return;
-    case FAULT_405:
+        reply (msg, SOUP_STATUS_OK, "application/json", "");
+        return;
+      case FAULT_REDIRECT:
+        soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location",
+                                      "/api/v0/version");
+        reply (msg, SOUP_STATUS_TEMPORARY_REDIRECT, "text/plain", "");
+        return;
+      case FAULT_405:
         reply (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "text/plain; charset=utf-8",
                "405 - Method Not Allowed\n");
         return;
@@ -867,6 +867,8 @@ test_addr_malformed (void)
     "/unix",
     "/unix/%ZZ",
     "/dns4//tcp/1",
+    "/dns4/user@host/tcp/5001",
+    "/dns/a b/tcp/1",
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
