@@ -190,6 +190,21 @@ floor_init (Floor *f)
   EVP_PKEY_CTX_free (ed);
 }
 
+static void
+floor_clear (Floor *f)
+{
+  EVP_PKEY_CTX_free (f->keygen);
+  EVP_KDF_CTX_free (f->hkdf);
+  EVP_CIPHER_CTX_free (f->aead);
+  EVP_CIPHER_free (f->chacha);
+  EVP_MD_free (f->sha256);
+  EVP_MD_CTX_free (f->hash_ctx);
+  EVP_MD_CTX_free (f->sign_ctx);
+  EVP_MD_CTX_free (f->verify_ctx);
+  EVP_PKEY_free (f->identity);
+  EVP_PKEY_free (f->static_key);
+}
+
 /* One responder handshake's crypto. */
 static void
 floor_handshake (Floor *f)
@@ -238,8 +253,7 @@ floor_handshake (Floor *f)
   mix_hash (f, h, buffer, PAYLOAD_LEN + TAG_LEN);
   rid = EVP_PKEY_new_raw_public_key (EVP_PKEY_ED25519, NULL, f->remote_identity, KEY_LEN);
   memcpy (message + sizeof SIG_PREFIX - 1, f->remote_s, KEY_LEN);
-  if (rid == NULL
-      || EVP_DigestVerifyInit_ex (f->verify_ctx, NULL, NULL, NULL, NULL, rid, NULL) != 1
+  if (rid == NULL || EVP_DigestVerifyInit_ex (f->verify_ctx, NULL, NULL, NULL, NULL, rid, NULL) != 1
       || EVP_DigestVerify (f->verify_ctx, f->remote_sig, 64, message, sizeof message) != 1)
     die ("Ed25519 verify");
   /* Split */
@@ -486,13 +500,13 @@ main (int argc, char **argv)
   ph_sum = 2 * ph_keygen + 3 * ph_dh + ph_sign + verify + 4 * ph_kdf + 4 * ph_enc;
   printf ("  sum (verify as in the floor): %.1f µs\n", ph_sum);
   ph_xx = time_op (op_ph_xx, &pair, seconds * 2);
-  printf ("  whole XX in memory, both sides: %.1f µs, so about %.1f µs a side\n", ph_xx,
-          ph_xx / 2);
+  printf ("  whole XX in memory, both sides: %.1f µs, so about %.1f µs a side\n", ph_xx, ph_xx / 2);
 
   printf ("RESULT floor_us=%.2f floor_max_per_s=%.0f ph_side_us=%.2f ph_side_max_per_s=%.0f\n",
           floor_us, 1e6 / floor_us, ph_xx / 2, 2e6 / ph_xx);
 
   ph_private_key_unref (pair.a);
   ph_private_key_unref (pair.b);
+  floor_clear (&f);
   return 0;
 }

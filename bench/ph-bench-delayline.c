@@ -227,10 +227,10 @@ main (int argc, char **argv)
       send_due (&dirs[1], now);
     }
 
-  g_printerr ("ph-bench-delayline: %s→%s carried %" G_GUINT64_FORMAT " dropped %" G_GUINT64_FORMAT
-              ", %s→%s carried %" G_GUINT64_FORMAT " dropped %" G_GUINT64_FORMAT "\n",
-              argv[2], argv[4], dirs[0].carried, dirs[0].dropped, argv[4], argv[2],
-              dirs[1].carried, dirs[1].dropped);
+  g_printerr ("ph-bench-delayline: %s->%s carried %" G_GUINT64_FORMAT " dropped %" G_GUINT64_FORMAT
+              ", %s->%s carried %" G_GUINT64_FORMAT " dropped %" G_GUINT64_FORMAT "\n",
+              argv[2], argv[4], dirs[0].carried, dirs[0].dropped, argv[4], argv[2], dirs[1].carried,
+              dirs[1].dropped);
   g_free (dirs[0].ring);
   g_free (dirs[1].ring);
   close (a);

@@ -212,8 +212,8 @@ main (int argc, char **argv)
       g_printerr ("ph-bench-handshake: %s\n", error->message);
       return 2;
     }
-  if (target_text == NULL || workers_n <= 0 || workers_n > 1024 || duration_s <= 0
-      || warmup_s < 0 || timeout <= 0)
+  if (target_text == NULL || workers_n <= 0 || workers_n > 1024 || duration_s <= 0 || warmup_s < 0
+      || timeout <= 0)
     {
       g_printerr ("ph-bench-handshake: need --target, 1..1024 workers, a positive duration\n");
       return 2;
@@ -294,7 +294,8 @@ main (int argc, char **argv)
   printf ("RESULT completions=%u failures=%u seconds=%.3f rate=%.2f p50_ms=%.3f p99_ms=%.3f "
           "gen_cpu=%.3f target_cpu=%.3f other_cpu=%.3f\n",
           completions, failures, seconds, rate, percentile_ms (all, 0.5), percentile_ms (all, 0.99),
-          gen_cpu, target_cpu, machine_cpu >= 0 ? MAX (0, machine_cpu - gen_cpu - MAX (target_cpu, 0)) : -1);
+          gen_cpu, target_cpu,
+          machine_cpu >= 0 ? MAX (0, machine_cpu - gen_cpu - MAX (target_cpu, 0)) : -1);
 
   g_hash_table_unref (errors);
   ph_multiaddr_unref (target);

@@ -127,15 +127,15 @@ check_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   g_main_loop_quit (wait->loop);
 }
 
-/* libnm and GTask release their last references from idle callbacks: let them run, briefly. */
+/* libnm and GTask release their last references from idle callbacks: let those run (and only
+ * those: stop as soon as nothing is pending, and never wait long). */
 static void
 drain_context (GMainContext *context)
 {
   gint64 until = g_get_monotonic_time () + 200 * G_TIME_SPAN_MILLISECOND;
 
-  while (g_get_monotonic_time () < until)
-    if (!g_main_context_iteration (context, FALSE))
-      g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+  while (g_main_context_pending (context) && g_get_monotonic_time () < until)
+    g_main_context_iteration (context, FALSE);
 }
 
 static void

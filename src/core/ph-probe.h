@@ -20,7 +20,7 @@ G_BEGIN_DECLS
  * own on loopback only. Porthole says so loudly on stderr when it is on. */
 #define PH_PROBE_ALLOW_PRIVATE_ENV "PORTHOLE_TEST_ALLOW_PRIVATE_ADDRESSES"
 
-#define PH_PROBE_MAX_PARALLEL 8
+#define PH_PROBE_MAX_PARALLEL 32 /* probes wait on the network, not the CPU: one wave */
 #define PH_PROBE_SERVER_TIMEOUT_MS 20000
 
 typedef struct
