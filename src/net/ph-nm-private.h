@@ -22,6 +22,8 @@ NMIPConfig *ph_nm_ip_config (NMActiveConnection *active, int family);
 /* Everything the client's cache knows about the primary connection; the methods come from the
  * settings connection when libnm holds it (not when it is another user's). */
 void ph_nm_facts_fill (PhNmFacts *facts, NMClient *client);
+/* The same for a given active connection (may be NULL: then only running and version). */
+void ph_nm_facts_fill_active (PhNmFacts *facts, NMClient *client, NMActiveConnection *active);
 /* Derived facts (DHCP) once the methods are known. */
 void ph_nm_facts_settle (PhNmFacts *facts);
 

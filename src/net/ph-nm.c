@@ -126,17 +126,17 @@ ph_nm_ipv6_kind_to_string (PhNmIpv6Kind kind)
 {
   switch (kind)
     {
-    case PH_NM_IPV6_KIND_GLOBAL:
-      return "global";
-    case PH_NM_IPV6_KIND_TEMPORARY:
-      return "temporary";
-    case PH_NM_IPV6_KIND_ULA:
-      return "ula";
-    case PH_NM_IPV6_KIND_LINK_LOCAL:
-      return "link-local";
-    case PH_NM_IPV6_KIND_OTHER:
-    default:
-      return "other";
+      case PH_NM_IPV6_KIND_GLOBAL:
+        return "global";
+      case PH_NM_IPV6_KIND_TEMPORARY:
+        return "temporary";
+      case PH_NM_IPV6_KIND_ULA:
+        return "ula";
+      case PH_NM_IPV6_KIND_LINK_LOCAL:
+        return "link-local";
+      case PH_NM_IPV6_KIND_OTHER:
+      default:
+        return "other";
     }
 }
 
@@ -145,14 +145,14 @@ nm_ipv6_kind (GInetAddress *inet)
 {
   switch (ph_ip_scope_classify_inet (inet))
     {
-    case PH_IP_SCOPE_PUBLIC:
-      return PH_NM_IPV6_KIND_GLOBAL;
-    case PH_IP_SCOPE_ULA:
-      return PH_NM_IPV6_KIND_ULA;
-    case PH_IP_SCOPE_LINK_LOCAL:
-      return PH_NM_IPV6_KIND_LINK_LOCAL;
-    default:
-      return PH_NM_IPV6_KIND_OTHER;
+      case PH_IP_SCOPE_PUBLIC:
+        return PH_NM_IPV6_KIND_GLOBAL;
+      case PH_IP_SCOPE_ULA:
+        return PH_NM_IPV6_KIND_ULA;
+      case PH_IP_SCOPE_LINK_LOCAL:
+        return PH_NM_IPV6_KIND_LINK_LOCAL;
+      default:
+        return PH_NM_IPV6_KIND_OTHER;
     }
 }
 
@@ -277,8 +277,8 @@ ph_nm_ip_config (NMActiveConnection *active, int family)
                                          : nm_active_connection_get_ip6_config (active);
 
   if (config == NULL && device != NULL)
-    config = family == AF_INET ? nm_device_get_ip4_config (device)
-                               : nm_device_get_ip6_config (device);
+    config
+        = family == AF_INET ? nm_device_get_ip4_config (device) : nm_device_get_ip6_config (device);
   return config;
 }
 
@@ -378,7 +378,12 @@ nm_fill_ipv6 (PhNmFacts *facts, NMActiveConnection *active)
 void
 ph_nm_facts_fill (PhNmFacts *facts, NMClient *client)
 {
-  NMActiveConnection *active;
+  ph_nm_facts_fill_active (facts, client, ph_nm_pick_connection (client));
+}
+
+void
+ph_nm_facts_fill_active (PhNmFacts *facts, NMClient *client, NMActiveConnection *active)
+{
   NMRemoteConnection *remote;
   NMDevice *device;
 
@@ -386,7 +391,6 @@ ph_nm_facts_fill (PhNmFacts *facts, NMClient *client)
   if (!facts->running)
     return;
   facts->version = g_strdup (nm_client_get_version (client));
-  active = ph_nm_pick_connection (client);
   if (active == NULL)
     return;
 
@@ -510,8 +514,8 @@ nm_read_deadline_passed (gpointer user_data)
   /* Before the client was ready we know nothing; after it, only the methods are missing. */
   if (read->client == NULL)
     nm_read_return (task, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
-                                       _("NetworkManager did not answer within %.1f seconds: it "
-                                         "may be busy or stuck. Try again in a moment."),
+                                       _ ("NetworkManager did not answer within %.1f seconds: it "
+                                          "may be busy or stuck. Try again in a moment."),
                                        read->timeout_ms / 1000.0));
   else
     nm_read_return (task, NULL);
@@ -524,8 +528,8 @@ static gboolean
 nm_read_caller_cancelled (GCancellable *caller, gpointer user_data)
 {
   nm_read_return (G_TASK (user_data), g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                                           _("Reading the network settings was "
-                                                             "cancelled.")));
+                                                           _ ("Reading the network settings was "
+                                                              "cancelled.")));
   return G_SOURCE_REMOVE;
 }
 

@@ -32,10 +32,10 @@ typedef struct
 
 typedef struct
 {
-  gboolean running;      /* FALSE: NetworkManager absent or not running; the rest is NULL */
+  gboolean running; /* FALSE: NetworkManager absent or not running; the rest is NULL */
   char *version;
-  char *device;          /* interface of the primary connection */
-  char *connection_id;   /* the profile's name, e.g. "Wired connection 1" */
+  char *device;        /* interface of the primary connection */
+  char *connection_id; /* the profile's name, e.g. "Wired connection 1" */
   char *connection_uuid;
   char *connection_type; /* "802-3-ethernet", "802-11-wireless", … */
   char *ipv4_method;     /* "auto", "manual", "disabled", … */
@@ -45,16 +45,16 @@ typedef struct
   gboolean default_ipv4; /* NetworkManager put the IPv4 default route on this connection */
   gboolean default_ipv6;
 
-  char *ipv4_address;    /* the first address of the IPv4 configuration, NULL when none */
+  char *ipv4_address; /* the first address of the IPv4 configuration, NULL when none */
   guint ipv4_prefix;
-  char *ipv4_gateway;    /* NULL when none */
-  gboolean ipv4_dhcp;    /* method "auto" and a DHCPv4 lease (DHCP4Config) is present */
-  guint dhcp_lease_s;    /* the lease time the server granted; 0 when not told */
-  gint64 dhcp_expiry;    /* when the lease ends, seconds since the epoch; 0 when not told */
-  char *dhcp_server;     /* the DHCP server's address, when told */
+  char *ipv4_gateway; /* NULL when none */
+  gboolean ipv4_dhcp; /* method "auto" and a DHCPv4 lease (DHCP4Config) is present */
+  guint dhcp_lease_s; /* the lease time the server granted; 0 when not told */
+  gint64 dhcp_expiry; /* when the lease ends, seconds since the epoch; 0 when not told */
+  char *dhcp_server;  /* the DHCP server's address, when told */
 
-  GPtrArray *ipv6_addresses; /* PhNmAddress; empty when none (never NULL once read) */
-  char *ipv6_gateway;        /* NULL when none */
+  GPtrArray *ipv6_addresses;   /* PhNmAddress; empty when none (never NULL once read) */
+  char *ipv6_gateway;          /* NULL when none */
   gboolean ipv6_default_route; /* a gateway, a ::/0 route, or NetworkManager's Default6 */
 } PhNmFacts;
 

@@ -169,11 +169,43 @@ skip_without_dbusmock (void)
   return FALSE;
 }
 
+/* Swallows every method call: a bus name whose owner never answers. */
+static inline GDBusMessage *
+drop_method_calls (GDBusConnection *connection, GDBusMessage *message, gboolean incoming,
+                   gpointer user_data)
+{
+  if (incoming && g_dbus_message_get_message_type (message) == G_DBUS_MESSAGE_TYPE_METHOD_CALL)
+    {
+      g_object_unref (message);
+      return NULL;
+    }
+  return message;
+}
+
+static inline GDBusConnection *
+own_nm_name_silently (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  GDBusConnection *connection = bus_connect ();
+  guint32 status;
+
+  g_dbus_connection_add_filter (connection, drop_method_calls, NULL, NULL);
+  reply = g_dbus_connection_call_sync (
+      connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+      "RequestName", g_variant_new ("(su)", NM_NAME, 4 /* DO_NOT_QUEUE */), G_VARIANT_TYPE ("(u)"),
+      G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &status);
+  g_assert_cmpuint (status, ==, 1 /* PRIMARY_OWNER */);
+  return connection;
+}
+
 /* ---- talking to the mocks ---- */
 
 static inline GVariant *
-mock_call_on (Mock *mock, const char *name, const char *path, const char *iface,
-              const char *method, GVariant *args, const char *reply_type)
+mock_call_on (Mock *mock, const char *name, const char *path, const char *iface, const char *method,
+              GVariant *args, const char *reply_type)
 {
   g_autoptr (GError) error = NULL;
   GVariant *reply = g_dbus_connection_call_sync (mock->bus, name, path, iface, method, args,
@@ -192,10 +224,9 @@ mock_call (Mock *mock, const char *path, const char *iface, const char *method, 
 }
 
 static inline void
-mock_call_void (Mock *mock, const char *path, const char *iface, const char *method,
-                GVariant *args)
+mock_call_void (Mock *mock, const char *path, const char *iface, const char *method, GVariant *args)
 {
-  g_autoptr (GVariant) reply = mock_call (mock, path, iface, method, args, NULL);
+  g_variant_unref (mock_call (mock, path, iface, method, args, NULL));
 }
 
 static inline char *
@@ -252,9 +283,8 @@ mock_start_polkit (Mock *mock)
 {
   g_autoptr (GError) error = NULL;
 
-  mock->polkit
-      = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, DEBIAN_PYTHON, "-m",
-                          "dbusmock", "--template", "polkitd", NULL);
+  mock->polkit = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE, &error, DEBIAN_PYTHON, "-m",
+                                   "dbusmock", "--template", "polkitd", NULL);
   g_assert_no_error (error);
   if (mock->bus == NULL)
     mock->bus = bus_connect ();
@@ -265,9 +295,8 @@ mock_start_polkit (Mock *mock)
 static inline void
 mock_polkit_allow (Mock *mock, const char *const *actions)
 {
-  g_autoptr (GVariant) reply
-      = mock_call_on (mock, POLKIT_NAME, POLKIT_PATH, MOCK_IFACE, "SetAllowed",
-                      g_variant_new ("(^as)", (char **) actions), NULL);
+  g_variant_unref (mock_call_on (mock, POLKIT_NAME, POLKIT_PATH, MOCK_IFACE, "SetAllowed",
+                                 g_variant_new ("(^as)", (char **) actions), NULL));
 }
 
 static inline void
@@ -336,7 +365,8 @@ static inline void
 mock_add_property (Mock *mock, const char *path, const char *iface, const char *name,
                    GVariant *value)
 {
-  mock_call_void (mock, path, MOCK_IFACE, "AddProperty", g_variant_new ("(ssv)", iface, name, value));
+  mock_call_void (mock, path, MOCK_IFACE, "AddProperty",
+                  g_variant_new ("(ssv)", iface, name, value));
 }
 
 /* Changes a property and emits PropertiesChanged, as NetworkManager does. */
@@ -383,8 +413,9 @@ mock_address_data (const char *const *addresses)
 
       g_variant_builder_init (&entry, G_VARIANT_TYPE ("a{sv}"));
       g_variant_builder_add (&entry, "{sv}", "address", g_variant_new_string (parts[0]));
-      g_variant_builder_add (&entry, "{sv}", "prefix",
-                             g_variant_new_uint32 ((guint32) g_ascii_strtoull (parts[1], NULL, 10)));
+      g_variant_builder_add (
+          &entry, "{sv}", "prefix",
+          g_variant_new_uint32 ((guint32) g_ascii_strtoull (parts[1], NULL, 10)));
       g_variant_builder_add (&builder, "a{sv}", &entry);
     }
   return g_variant_builder_end (&builder);
@@ -460,8 +491,7 @@ mock_add_dhcp4_config (Mock *mock, const char *device, const char *active, guint
   g_variant_builder_init (&options, G_VARIANT_TYPE ("a{sv}"));
   g_variant_builder_add (&options, "{sv}", "dhcp_lease_time", g_variant_new_string (lease));
   g_variant_builder_add (&options, "{sv}", "expiry", g_variant_new_string (expires));
-  g_variant_builder_add (&options, "{sv}", "dhcp_server_identifier",
-                         g_variant_new_string (server));
+  g_variant_builder_add (&options, "{sv}", "dhcp_server_identifier", g_variant_new_string (server));
   g_variant_builder_init (&props, G_VARIANT_TYPE ("a{sv}"));
   g_variant_builder_add (&props, "{sv}", "Options", g_variant_builder_end (&options));
   mock_add_object (mock, path, NM_DHCP4_IFACE, g_variant_builder_end (&props));
@@ -477,15 +507,15 @@ mock_add_dhcp4_config (Mock *mock, const char *device, const char *active, guint
 /* Python run by the mock: asks polkit (the polkitd mock on the same bus) about action, with user
  * interaction allowed when interactive; "challenge" lists actions polkit would ask a password
  * for, so GetPermissions says "auth" for them. */
-#define MOCK_POLKIT_PY                                                                        \
-  "import dbus\n"                                                                             \
-  "def polkit_allows(action, interactive):\n"                                                 \
-  "    pk = dbus.Interface(dbus.SystemBus().get_object('" POLKIT_NAME "', '" POLKIT_PATH "'),"  \
-  " 'org.freedesktop.PolicyKit1.Authority')\n"                                                \
-  "    subject = ('unix-process', {'pid': dbus.UInt32(1, variant_level=1),"                   \
-  " 'start-time': dbus.UInt64(0, variant_level=1)})\n"                                        \
-  "    ok, challenge, details = pk.CheckAuthorization(subject, action, {},"                   \
-  " dbus.UInt32(1 if interactive else 0), '')\n"                                              \
+#define MOCK_POLKIT_PY                                                                             \
+  "import dbus\n"                                                                                  \
+  "def polkit_allows(action, interactive):\n"                                                      \
+  "    pk = dbus.Interface(dbus.SystemBus().get_object('" POLKIT_NAME "', '" POLKIT_PATH "'),"     \
+  " 'org.freedesktop.PolicyKit1.Authority')\n"                                                     \
+  "    subject = ('unix-process', {'pid': dbus.UInt32(1, variant_level=1),"                        \
+  " 'start-time': dbus.UInt64(0, variant_level=1)})\n"                                             \
+  "    ok, challenge, details = pk.CheckAuthorization(subject, action, {},"                        \
+  " dbus.UInt32(1 if interactive else 0), '')\n"                                                   \
   "    return bool(ok)\n"
 
 static inline void
@@ -509,7 +539,8 @@ mock_use_polkit (Mock *mock, const char *const *challenge)
   g_string_append (quoted, "]");
   list = g_string_free (g_steal_pointer (&quoted), FALSE);
   code = g_strdup_printf (
-      MOCK_POLKIT_PY "challenge = %s\n"
+      MOCK_POLKIT_PY
+      "challenge = %s\n"
       "ret = {}\n"
       "for p in ['" PERMISSION_NETWORK_CONTROL "', '" PERMISSION_MODIFY_SYSTEM "',"
       " '" PERMISSION_MODIFY_OWN "']:\n"
@@ -523,14 +554,13 @@ mock_use_polkit (Mock *mock, const char *const *challenge)
 static inline void
 mock_add_update2 (Mock *mock, const char *connection)
 {
-  mock_add_method (
-      mock, connection, NM_CONNECTION_IFACE, "Update2", "a{sa{sv}}ua{sv}", "a{sv}",
-      MOCK_POLKIT_PY
-      "if not polkit_allows('" PERMISSION_MODIFY_SYSTEM "', True):\n"
-      "    raise dbus.exceptions.DBusException('Insufficient privileges',"
-      " name='org.freedesktop.NetworkManager.Settings.PermissionDenied')\n"
-      "self.ConnectionUpdate(self, args[0])\n"
-      "ret = dbus.Dictionary({}, signature='sv')\n");
+  mock_add_method (mock, connection, NM_CONNECTION_IFACE, "Update2", "a{sa{sv}}ua{sv}", "a{sv}",
+                   MOCK_POLKIT_PY
+                   "if not polkit_allows('" PERMISSION_MODIFY_SYSTEM "', True):\n"
+                   "    raise dbus.exceptions.DBusException('Insufficient privileges',"
+                   " name='org.freedesktop.NetworkManager.Settings.PermissionDenied')\n"
+                   "self.ConnectionUpdate(self, args[0])\n"
+                   "ret = dbus.Dictionary({}, signature='sv')\n");
 }
 
 /* Reapply on a device: polkit decides, then `extra` (Python) runs, e.g. to make IPv6 appear. */
@@ -538,10 +568,11 @@ static inline void
 mock_add_reapply (Mock *mock, const char *device, const char *extra)
 {
   g_autofree char *code = g_strdup_printf (
-      MOCK_POLKIT_PY "if not polkit_allows('" PERMISSION_NETWORK_CONTROL "', True):\n"
-                     "    raise dbus.exceptions.DBusException('Not authorized to control networking.',"
-                     " name='org.freedesktop.NetworkManager.PermissionDenied')\n"
-                     "%s\n",
+      MOCK_POLKIT_PY
+      "if not polkit_allows('" PERMISSION_NETWORK_CONTROL "', True):\n"
+      "    raise dbus.exceptions.DBusException('Not authorized to control networking.',"
+      " name='org.freedesktop.NetworkManager.PermissionDenied')\n"
+      "%s\n",
       extra != NULL ? extra : "");
 
   mock_add_method (mock, device, NM_DEVICE_IFACE, "Reapply", "a{sa{sv}}tu", "", code);
