@@ -43,6 +43,7 @@ main (int argc, char *argv[])
   overrides.port = command_line.port_given ? (guint) command_line.port : 0;
   overrides.timeout_s = command_line.timeout_given ? (guint) command_line.timeout_s : 0;
   overrides.peers = command_line.peers;
+  overrides.no_upnp = command_line.no_upnp;
   app = ph_application_new (&overrides);
   return g_application_run (G_APPLICATION (app), app_argv[1] ? 2 : 1, app_argv);
 }

@@ -57,6 +57,7 @@ ph_application_get_check_options (PhApplication *self, PhCheckOptions *options)
   peers = self->overrides.peers ? g_strdupv (self->overrides.peers)
                                 : g_settings_get_strv (self->settings, "peers");
   options->peers = peers && peers[0] ? g_steal_pointer (&peers) : NULL;
+  options->no_upnp = self->overrides.no_upnp;
 }
 
 static void

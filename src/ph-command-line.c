@@ -77,6 +77,8 @@ ph_command_line_parse (PhCommandLine *self, int *argc, char ***argv, GError **er
             N_ ("The node’s swarm port to check (default 4001)"), N_ ("PORT") },
           { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->peers,
             N_ ("Ask this peer instead of the default servers (repeatable)"), N_ ("MULTIADDR") },
+          { "no-upnp", 0, 0, G_OPTION_ARG_NONE, &self->no_upnp,
+            N_ ("Do not ask the router over UPnP"), NULL },
           { "timeout", 0, 0, G_OPTION_ARG_INT, &self->timeout_s,
             N_ ("Give the whole check at most this many seconds (default 30)"), N_ ("SECONDS") },
           { "gapplication-service", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE,
@@ -162,6 +164,7 @@ ph_command_line_run_check (const PhCommandLine *self)
   options.port = self->port_given ? (guint) self->port : 0;
   options.timeout_s = (guint) self->timeout_s;
   options.peers = g_strdupv (self->peers);
+  options.no_upnp = self->no_upnp;
   if (ph_check_allow_private ())
     g_printerr ("porthole: %s\n",
                 _ ("TEST MODE: private and loopback addresses may be sent to servers "

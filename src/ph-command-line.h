@@ -14,6 +14,7 @@ typedef struct
   gboolean check;
   gboolean json;
   gboolean gapplication_service;
+  gboolean no_upnp;
   int port;
   int timeout_s;
   gboolean port_given;    /* on the command line, rather than the default */

@@ -27,6 +27,7 @@ typedef struct
   PhDiagnosis *diagnosis;
   gint64 started_us;
   guint pending;
+  PhProbeReport *report; /* held until the router's facts are in too */
 } CheckData;
 
 static void
@@ -34,6 +35,7 @@ check_data_free (CheckData *data)
 {
   ph_check_options_clear (&data->options);
   g_clear_object (&data->diagnosis);
+  g_clear_pointer (&data->report, ph_probe_report_free);
   g_free (data);
 }
 
@@ -88,8 +90,12 @@ decide (CheckData *data, PhProbeReport *report)
 {
   g_auto (PhVerdictFacts) facts = { 0 };
 
+  PhUpnpFacts *upnp = ph_diagnosis_get_upnp (data->diagnosis);
+
   facts_from_lan (&facts, ph_diagnosis_get_lan (data->diagnosis));
   facts.port_in_use = report->port_in_use;
+  if (upnp && upnp->found && upnp->external_address)
+    facts.igd_external_ipv4 = g_strdup (upnp->external_address);
   /* on a test topology the "public" IPv6 may be whatever the test made: trust the evidence */
   if (ph_check_allow_private ())
     facts.has_global_ipv6 = facts.has_ipv6_route = TRUE;
@@ -107,7 +113,10 @@ decide (CheckData *data, PhProbeReport *report)
 
   /* our findings are fresh; the node's own view may be hours old: ours win */
   if (ph_diagnosis_get_node (data->diagnosis))
-    ph_kubo_node_diagnose (ph_diagnosis_get_node (data->diagnosis), PH_KUBO_FACT_UNKNOWN,
+    ph_kubo_node_diagnose (ph_diagnosis_get_node (data->diagnosis),
+                           !upnp         ? PH_KUBO_FACT_UNKNOWN
+                           : upnp->found ? PH_KUBO_FACT_YES
+                                         : PH_KUBO_FACT_NO,
                            fact_from_verdict (ph_diagnosis_get_verdict (data->diagnosis)));
 }
 
@@ -125,28 +134,46 @@ finish (GTask *task)
 
 /* --- probing --------------------------------------------------------------------------------- */
 
+/* The probe and the router's facts run side by side; the verdict needs both. */
+static void
+probed (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (--data->pending > 0)
+    return;
+  if (data->report)
+    decide (data, data->report);
+  finish (task);
+}
+
 static void
 probe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   CheckData *data = g_task_get_task_data (task);
   g_autoptr (GError) error = NULL;
-  g_autoptr (PhProbeReport) report = ph_probe_run_finish (result, &error);
 
-  if (!report)
+  data->report = ph_probe_run_finish (result, &error);
+  if (!data->report && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          finish (task);
-          return;
-        }
       ph_diagnosis_set_family (data->diagnosis, PH_FAMILY_IPV4, PH_VERDICT_UNKNOWN, error->message);
       ph_diagnosis_set_family (data->diagnosis, PH_FAMILY_IPV6, PH_VERDICT_UNKNOWN, error->message);
-      finish (task);
-      return;
     }
-  decide (data, report);
-  finish (task);
+  probed (task);
+}
+
+static void
+upnp_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  PhUpnpFacts *facts = ph_upnp_gather_finish (result, &error);
+
+  if (facts)
+    ph_diagnosis_take_upnp (data->diagnosis, facts);
+  probed (task);
 }
 
 static void
@@ -183,7 +210,16 @@ start_probe (GTask *task)
         g_warning ("server %s: %s", servers[i], error->message);
     }
 
+  data->pending = data->options.no_upnp ? 1 : 2;
   ph_probe_run_async (&probe, g_task_get_cancellable (task), probe_done_cb, g_object_ref (task));
+  if (!data->options.no_upnp)
+    {
+      PhUpnpOptions upnp = { 0 };
+
+      upnp.swarm_port = probe.port;
+      ph_upnp_gather_async (&upnp, g_task_get_cancellable (task), upnp_done_cb,
+                            g_object_ref (task));
+    }
 }
 
 /* --- gathering ------------------------------------------------------------------------------- */
@@ -197,6 +233,10 @@ gathered (GTask *task)
     return;
   if (g_task_return_error_if_cancelled (task))
     return;
+  /* NetworkManager does not say which IPv6 addresses are privacy ones; the kernel does */
+  if (ph_diagnosis_get_nm (data->diagnosis) && ph_diagnosis_get_lan (data->diagnosis))
+    ph_nm_facts_mark_temporary ((PhNmFacts *) ph_diagnosis_get_nm (data->diagnosis),
+                                ph_diagnosis_get_lan (data->diagnosis));
   start_probe (task);
 }
 
@@ -272,6 +312,7 @@ ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
   data->options.port = options->port;
   data->options.timeout_s = options->timeout_s ? options->timeout_s : PH_DEFAULT_TIMEOUT_S;
   data->options.peers = options->peers && options->peers[0] ? g_strdupv (options->peers) : NULL;
+  data->options.no_upnp = options->no_upnp;
   data->diagnosis = ph_diagnosis_new ();
   data->started_us = g_get_monotonic_time ();
   data->pending = 3;

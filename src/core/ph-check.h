@@ -18,6 +18,7 @@ typedef struct
   guint port;          /* the node's swarm port; 0: the kubo node's, else PH_DEFAULT_PORT */
   char **peers;        /* AutoNAT servers; NULL means the default bootstrap list */
   guint timeout_s;     /* the whole check's deadline */
+  gboolean no_upnp;    /* do not ask the router over UPnP (tests on a real LAN; users who prefer not) */
 } PhCheckOptions;
 
 void ph_check_options_clear (PhCheckOptions *options);

@@ -27,6 +27,7 @@ struct _PhDiagnosis
   char *lan_error;
   PhNmFacts *nm;
   PhKuboNode *node;
+  PhUpnpFacts *upnp;
   guint port;
   PhFamilyResult families[2];
   GPtrArray *probes; /* PhProbeEvidence */
@@ -45,6 +46,7 @@ ph_diagnosis_finalize (GObject *object)
   g_clear_pointer (&self->lan_error, g_free);
   g_clear_pointer (&self->nm, ph_nm_facts_free);
   g_clear_pointer (&self->node, ph_kubo_node_free);
+  g_clear_pointer (&self->upnp, ph_upnp_facts_free);
   for (guint i = 0; i < G_N_ELEMENTS (self->families); i++)
     {
       g_clear_pointer (&self->families[i].reason, g_free);
@@ -153,6 +155,22 @@ ph_diagnosis_take_nm (PhDiagnosis *self, PhNmFacts *nm)
 
   g_clear_pointer (&self->nm, ph_nm_facts_free);
   self->nm = nm;
+}
+
+void
+ph_diagnosis_take_upnp (PhDiagnosis *self, PhUpnpFacts *upnp)
+{
+  g_return_if_fail (PH_IS_DIAGNOSIS (self));
+
+  g_clear_pointer (&self->upnp, ph_upnp_facts_free);
+  self->upnp = upnp;
+}
+
+PhUpnpFacts *
+ph_diagnosis_get_upnp (PhDiagnosis *self)
+{
+  g_return_val_if_fail (PH_IS_DIAGNOSIS (self), NULL);
+  return self->upnp;
 }
 
 void
@@ -284,6 +302,34 @@ ph_family_to_string (PhFamily family)
   return family == PH_FAMILY_IPV6 ? "ipv6" : "ipv4";
 }
 
+/* What this machine has of IPv6, whatever the probe found: the first fix to offer depends on it. */
+static void
+add_ipv6_host_json (PhDiagnosis *self, JsonBuilder *builder)
+{
+  gboolean route = self->lan && ph_lan_facts_default_route (self->lan, AF_INET6) != NULL;
+
+  json_builder_set_member_name (builder, "host");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "method");
+  if (self->nm && self->nm->ipv6_method)
+    json_builder_add_string_value (builder, self->nm->ipv6_method);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "global_addresses");
+  json_builder_begin_array (builder);
+  for (guint i = 0; self->lan && i < self->lan->addresses->len; i++)
+    {
+      const PhLanAddress *a = g_ptr_array_index (self->lan->addresses, i);
+
+      if (a->family == AF_INET6 && a->scope == PH_IP_SCOPE_PUBLIC)
+        json_builder_add_string_value (builder, a->address);
+    }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "default_route");
+  json_builder_add_boolean_value (builder, route);
+  json_builder_end_object (builder);
+}
+
 static void
 add_family_json (PhDiagnosis *self, JsonBuilder *builder, PhFamily family)
 {
@@ -310,6 +356,8 @@ add_family_json (PhDiagnosis *self, JsonBuilder *builder, PhFamily family)
   for (guint i = 0; i < result->addresses->len; i++)
     json_builder_add_string_value (builder, g_ptr_array_index (result->addresses, i));
   json_builder_end_array (builder);
+  if (family == PH_FAMILY_IPV6)
+    add_ipv6_host_json (self, builder);
   json_builder_end_object (builder);
 }
 
@@ -369,6 +417,11 @@ ph_diagnosis_to_json (PhDiagnosis *self)
   json_builder_end_array (builder);
   json_builder_set_member_name (builder, "lan");
   json_builder_add_value (builder, lan_to_json (self));
+  if (self->upnp)
+    {
+      json_builder_set_member_name (builder, "upnp");
+      json_builder_add_value (builder, ph_upnp_facts_to_json (self->upnp));
+    }
   if (self->node)
     {
       json_builder_set_member_name (builder, "node");
@@ -457,6 +510,30 @@ append_lan_text (PhDiagnosis *self, GString *out)
     }
   if (lan->gateways->len == 0)
     g_string_append_printf (out, "  %s\n", _ ("No default route: this machine is offline."));
+}
+
+static void
+append_upnp_text (PhDiagnosis *self, GString *out)
+{
+  const PhUpnpFacts *upnp = self->upnp;
+
+  if (!upnp)
+    return;
+  g_string_append_printf (out, "\n%s\n", _ ("Router (UPnP)"));
+  if (!upnp->found)
+    {
+      g_string_append_printf (out, "  %s\n", upnp->error ? upnp->error : _ ("No router answered."));
+      return;
+    }
+  if (upnp->router && upnp->router->friendly_name)
+    g_string_append_printf (out, "  %s\n", upnp->router->friendly_name);
+  if (upnp->external_address)
+    g_string_append_printf (out, _ ("  External address: %s (%s)\n"), upnp->external_address,
+                            ph_upnp_external_scope_to_string (upnp->external_scope));
+  if (upnp->our_tcp)
+    g_string_append_printf (out, _ ("  Port %u is mapped to this machine.\n"), upnp->swarm_port);
+  else if (upnp->holder)
+    g_string_append_printf (out, _ ("  Port %u is mapped to another machine.\n"), upnp->swarm_port);
 }
 
 static void
@@ -565,6 +642,7 @@ ph_diagnosis_to_text (PhDiagnosis *self)
   append_probes_text (self, out);
   append_lan_text (self, out);
   append_nm_text (self, out);
+  append_upnp_text (self, out);
 
   return g_string_free (g_steal_pointer (&out), FALSE);
 }

@@ -10,6 +10,7 @@
 #include "net/ph-kubo.h"
 #include "net/ph-lan.h"
 #include "net/ph-nm.h"
+#include "net/ph-upnp.h"
 
 G_BEGIN_DECLS
 
@@ -33,6 +34,8 @@ PhDiagnosis *ph_diagnosis_new (void);
 
 void ph_diagnosis_take_lan (PhDiagnosis *self, PhLanFacts *lan);
 void ph_diagnosis_take_nm (PhDiagnosis *self, PhNmFacts *nm);
+void ph_diagnosis_take_upnp (PhDiagnosis *self, PhUpnpFacts *upnp);
+PhUpnpFacts *ph_diagnosis_get_upnp (PhDiagnosis *self);
 void ph_diagnosis_take_node (PhDiagnosis *self, PhKuboNode *node);
 PhKuboNode *ph_diagnosis_get_node (PhDiagnosis *self);
 void ph_diagnosis_set_port (PhDiagnosis *self, guint port);

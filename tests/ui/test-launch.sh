@@ -23,8 +23,8 @@ inner() {
     export GSK_RENDERER=cairo GDK_DEBUG=no-portals
     # From the main build, start it the way the README says: build-aux/dev run.
     # --peer replaces the default servers: the check asks only a server on loopback (none
-    # listens there, so it is quick), never the real network.
-    local args=(--peer "/ip4/127.0.0.1/tcp/9/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA")
+    # listens there, so it is quick), never the real network; --no-upnp keeps SSDP off the LAN.
+    local args=(--no-upnp --peer "/ip4/127.0.0.1/tcp/9/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA")
     local cmd=("$exe" "${args[@]}")
     if [ "$exe" = "${PORTHOLE_SRCDIR:-}/build/src/porthole" ]; then
         cmd=("$PORTHOLE_SRCDIR/build-aux/dev" run "${args[@]}")
