@@ -94,8 +94,12 @@ decide (CheckData *data, PhProbeReport *report)
 
   facts_from_lan (&facts, ph_diagnosis_get_lan (data->diagnosis));
   facts.port_in_use = report->port_in_use;
-  if (upnp && upnp->found && upnp->external_address)
+  facts.igd_found = upnp && upnp->found;
+  if (facts.igd_found)
     facts.igd_external_ipv4 = g_strdup (upnp->external_address);
+  if (report->path_ipv4)
+    facts.path_ipv4 = g_ptr_array_ref (report->path_ipv4);
+  ph_diagnosis_set_path (data->diagnosis, report->path_ipv4);
   /* on a test topology the "public" IPv6 may be whatever the test made: trust the evidence */
   if (ph_check_allow_private ())
     facts.has_global_ipv6 = facts.has_ipv6_route = TRUE;
@@ -217,6 +221,8 @@ start_probe (GTask *task)
       PhUpnpOptions upnp = { 0 };
 
       upnp.swarm_port = probe.port;
+      /* routers answer SSDP within milliseconds; a second keeps the check quick */
+      upnp.discover_ms = 1000;
       ph_upnp_gather_async (&upnp, g_task_get_cancellable (task), upnp_done_cb,
                             g_object_ref (task));
     }

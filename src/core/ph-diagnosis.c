@@ -28,6 +28,7 @@ struct _PhDiagnosis
   PhNmFacts *nm;
   PhKuboNode *node;
   PhUpnpFacts *upnp;
+  GPtrArray *path_ipv4;
   guint port;
   PhFamilyResult families[2];
   GPtrArray *probes; /* PhProbeEvidence */
@@ -47,6 +48,7 @@ ph_diagnosis_finalize (GObject *object)
   g_clear_pointer (&self->nm, ph_nm_facts_free);
   g_clear_pointer (&self->node, ph_kubo_node_free);
   g_clear_pointer (&self->upnp, ph_upnp_facts_free);
+  g_clear_pointer (&self->path_ipv4, g_ptr_array_unref);
   for (guint i = 0; i < G_N_ELEMENTS (self->families); i++)
     {
       g_clear_pointer (&self->families[i].reason, g_free);
@@ -155,6 +157,15 @@ ph_diagnosis_take_nm (PhDiagnosis *self, PhNmFacts *nm)
 
   g_clear_pointer (&self->nm, ph_nm_facts_free);
   self->nm = nm;
+}
+
+void
+ph_diagnosis_set_path (PhDiagnosis *self, GPtrArray *path_ipv4)
+{
+  g_return_if_fail (PH_IS_DIAGNOSIS (self));
+
+  g_clear_pointer (&self->path_ipv4, g_ptr_array_unref);
+  self->path_ipv4 = path_ipv4 ? g_ptr_array_ref (path_ipv4) : NULL;
 }
 
 void
@@ -358,6 +369,18 @@ add_family_json (PhDiagnosis *self, JsonBuilder *builder, PhFamily family)
   json_builder_end_array (builder);
   if (family == PH_FAMILY_IPV6)
     add_ipv6_host_json (self, builder);
+  if (family == PH_FAMILY_IPV4 && self->path_ipv4)
+    {
+      /* the first routers towards a server: evidence for cgnat and double-nat */
+      json_builder_set_member_name (builder, "path");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < self->path_ipv4->len; i++)
+        if (g_ptr_array_index (self->path_ipv4, i))
+          json_builder_add_string_value (builder, g_ptr_array_index (self->path_ipv4, i));
+        else
+          json_builder_add_null_value (builder);
+      json_builder_end_array (builder);
+    }
   json_builder_end_object (builder);
 }
 

@@ -15,6 +15,7 @@
 #include "p2p/ph-dnsaddr.h"
 #include "p2p/ph-listener.h"
 #include "net/ph-kubo-repo.h"
+#include "net/ph-path.h"
 #include "p2p/ph-peer-id.h"
 #include "ph-probe.h"
 
@@ -76,6 +77,7 @@ ph_probe_report_free (PhProbeReport *report)
   if (!report)
     return;
   g_clear_pointer (&report->evidence, g_ptr_array_unref);
+  g_clear_pointer (&report->path_ipv4, g_ptr_array_unref);
   g_free (report->peer_id);
   g_free (report);
 }
@@ -455,6 +457,27 @@ select_servers (GPtrArray *given, gint64 deadline, GCancellable *cancellable)
   return out;
 }
 
+/* --- the path --------------------------------------------------------------------------- */
+
+#define PATH_HOPS 3
+#define PATH_HOP_TIMEOUT_MS 500
+
+/* The routers past ours tell CGNAT and double NAT apart where our router will not say. */
+static GPtrArray *
+trace_first_ipv4 (GPtrArray *servers, GCancellable *cancellable)
+{
+  for (guint i = 0; i < servers->len; i++)
+    {
+      g_autoptr (GInetAddress) ip = NULL;
+
+      if (ph_multiaddr_get_family (g_ptr_array_index (servers, i)) != G_SOCKET_FAMILY_IPV4
+          || !ph_multiaddr_get_ip (g_ptr_array_index (servers, i), &ip))
+        continue;
+      return ph_path_trace (ip, PATH_HOPS, PATH_HOP_TIMEOUT_MS, cancellable, NULL);
+    }
+  return NULL;
+}
+
 /* --- the whole probe ------------------------------------------------------------------------- */
 
 typedef struct
@@ -593,6 +616,9 @@ ph_probe_run (const PhProbeOptions *options, GCancellable *cancellable, GError *
       g_mutex_unlock (&probe->lock);
       g_thread_pool_push (pool, job, NULL);
     }
+
+  /* the path is traced on this thread while the servers are asked */
+  report->path_ipv4 = trace_first_ipv4 (servers, probe->cancellable);
 
   /* Every job holds its own deadline, a little under ours: wait for them all, but never past
    * the deadline plus a second (then cancel and let the pool drain). */

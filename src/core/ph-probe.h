@@ -43,6 +43,7 @@ typedef struct
   gboolean as_owner;       /* probed with the owner's identity: its node answered the dial-backs */
   char *peer_id;           /* the identity the servers were asked to dial back */
   guint n_servers;         /* servers asked, after resolving and one-per-group selection */
+  GPtrArray *path_ipv4;    /* char* or NULL per hop: the routers towards the first IPv4 server */
 } PhProbeReport;
 
 void ph_probe_report_free (PhProbeReport *report);

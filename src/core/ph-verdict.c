@@ -34,6 +34,7 @@ ph_verdict_facts_clear (PhVerdictFacts *facts)
 {
   g_clear_pointer (&facts->local_ipv4, g_ptr_array_unref);
   g_clear_pointer (&facts->igd_external_ipv4, g_free);
+  g_clear_pointer (&facts->path_ipv4, g_ptr_array_unref);
   g_clear_pointer (&facts->port_owner, g_free);
 }
 
@@ -249,21 +250,37 @@ is_local_ipv4 (const PhVerdictFacts *facts, const char *ip)
   return FALSE;
 }
 
+/* What the routers past ours are: hop 0 is our own router, so look from hop 1 on. */
+static gboolean
+path_has (const PhVerdictFacts *facts, PhIpScope scope)
+{
+  for (guint i = 1; facts->path_ipv4 && i < facts->path_ipv4->len; i++)
+    {
+      const char *hop = g_ptr_array_index (facts->path_ipv4, i);
+
+      if (hop && scope_of (hop) == scope)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 name_ipv4_causes (const PhVerdictFacts *facts, const Tally *t, PhFamilyVerdict *out)
 {
   const char *observed = t->observed_ips->len ? g_ptr_array_index (t->observed_ips, 0) : NULL;
-  PhIpScope igd_scope
-      = facts->igd_external_ipv4 ? scope_of (facts->igd_external_ipv4) : PH_IP_SCOPE_PUBLIC;
+  const char *igd
+      = facts->igd_external_ipv4 && *facts->igd_external_ipv4 ? facts->igd_external_ipv4 : NULL;
+  PhIpScope igd_scope = igd ? scope_of (igd) : PH_IP_SCOPE_UNSPECIFIED;
+  gboolean igd_unusable = facts->igd_found && igd_scope != PH_IP_SCOPE_PUBLIC;
 
-  /* A router whose WAN side is in 100.64/10 sits behind the ISP's NAT; one whose WAN side is
-   * private, or differs from what servers see, sits behind another router. Either way a mapping
-   * on this router alone cannot make the node reachable. */
-  if ((observed && scope_of (observed) == PH_IP_SCOPE_CGNAT) || igd_scope == PH_IP_SCOPE_CGNAT)
+  /* A router whose WAN side is in 100.64/10, or a router past ours in that range, is the ISP's
+   * carrier-grade NAT; a router whose WAN address is private, hidden, or not what the servers
+   * see sits behind another NAT. Either way a mapping on this router alone cannot help. A private
+   * hop past ours counts only when our router agrees: ISPs number some inner routers privately. */
+  if ((observed && scope_of (observed) == PH_IP_SCOPE_CGNAT) || igd_scope == PH_IP_SCOPE_CGNAT
+      || path_has (facts, PH_IP_SCOPE_CGNAT))
     add_unique (out->causes, "cgnat");
-  else if (facts->igd_external_ipv4
-           && (igd_scope != PH_IP_SCOPE_PUBLIC
-               || (observed && g_strcmp0 (facts->igd_external_ipv4, observed) != 0)))
+  else if (igd_unusable || (igd && observed && g_strcmp0 (igd, observed) != 0))
     add_unique (out->causes, "double-nat");
 
   if (observed && !is_local_ipv4 (facts, observed))

@@ -53,7 +53,10 @@ typedef struct
 {
   /* IPv4 */
   GPtrArray *local_ipv4;     /* char*: this host's IPv4 addresses */
-  char *igd_external_ipv4;   /* what the UPnP router says its WAN address is; NULL: no IGD */
+  gboolean igd_found;        /* a UPnP router answered */
+  char *igd_external_ipv4;   /* what it says its WAN address is; NULL or "" when it would not say
+                              * (miniupnpd hides a private or 100.64/10 one) */
+  GPtrArray *path_ipv4;      /* char*, NULL where silent: the routers towards a server (ph-path) */
   /* IPv6 */
   gboolean has_global_ipv6;  /* a global (public) IPv6 address on this host */
   gboolean has_ipv6_route;   /* an IPv6 default route */

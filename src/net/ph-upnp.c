@@ -120,10 +120,10 @@ not_authorized_sentence (PhUpnpAction action, guint port, const char *protocol)
     {
       case PH_UPNP_ACTION_ADD_MAPPING:
         return g_strdup_printf (
-            _ ("The router refused to forward port %u (%s) to this computer: it does not allow this "
-               "device to change port forwarding. Some routers have a setting such as “Allow UPnP "
-               "clients to change port forwarding”; turn it on, or forward the port by hand in the "
-               "router’s admin page."),
+            _ ("The router refused to forward port %u (%s) to this computer: it does not allow "
+               "this device to change port forwarding. Some routers have a setting such as “Allow "
+               "UPnP clients to change port forwarding”; turn it on, or forward the port by hand "
+               "in the router’s admin page."),
             port, protocol);
       case PH_UPNP_ACTION_DELETE_MAPPING:
         return g_strdup_printf (
@@ -157,8 +157,8 @@ failed_sentence (PhUpnpAction action, guint port, const char *protocol)
             port, protocol);
       case PH_UPNP_ACTION_DELETE_MAPPING:
         return g_strdup_printf (
-            _ ("The router could not remove the forwarding of port %u (%s). Try again, or remove it "
-               "in the router’s admin page."),
+            _ ("The router could not remove the forwarding of port %u (%s). Try again, or remove "
+               "it in the router’s admin page."),
             port, protocol);
       case PH_UPNP_ACTION_LIST_MAPPINGS:
         return g_strdup (_ ("The router could not list its port forwardings."));
@@ -232,10 +232,10 @@ ph_upnp_no_router_error_new (guint discover_ms, const char *gateway)
           "your router. To turn it on, open the router’s admin page (the address of your default "
           "gateway, in a web browser), look for a setting called “UPnP” (often under Advanced, NAT "
           "or Network), enable it, save, and check again.",
-          "No router answered the search for UPnP within %u seconds. UPnP is probably turned off on "
-          "your router. To turn it on, open the router’s admin page (the address of your default "
-          "gateway, in a web browser), look for a setting called “UPnP” (often under Advanced, NAT "
-          "or Network), enable it, save, and check again.",
+          "No router answered the search for UPnP within %u seconds. UPnP is probably turned off "
+          "on your router. To turn it on, open the router’s admin page (the address of your "
+          "default gateway, in a web browser), look for a setting called “UPnP” (often under "
+          "Advanced, NAT or Network), enable it, save, and check again.",
           seconds),
       seconds);
 }
@@ -712,9 +712,10 @@ analyse_external (PhUpnpFacts *facts)
         warnings_take (
             facts->warnings, "double-nat",
             g_strdup_printf (_ ("The router’s own internet address, %s, is a private one: another "
-                                "router sits between it and the internet (double NAT). Forwarding a "
-                                "port on this router alone cannot make the node reachable; forward "
-                                "it on the other router too, or put this one in bridge mode."),
+                                "router sits between it and the internet (double NAT). Forwarding "
+                                "a port on this router alone cannot make the node reachable; "
+                                "forward it on the other router too, or put this one in bridge "
+                                "mode."),
                              facts->external_address));
         break;
       case PH_UPNP_EXTERNAL_CGNAT:
@@ -775,10 +776,10 @@ analyse_mapping (PhUpnpFacts *facts, PhUpnpMapping *mapping, gboolean *api_warne
       *gateway_warned = TRUE;
       warnings_take (
           facts->warnings, "gateway-port-mapped",
-          g_strdup_printf (_ ("The router forwards its port %u to this computer’s port %u, the IPFS "
-                              "node’s gateway: anyone on the internet can use your node to fetch "
-                              "content. Remove that forwarding in the router’s admin page unless "
-                              "you mean to run a public gateway."),
+          g_strdup_printf (_ ("The router forwards its port %u to this computer’s port %u, the "
+                              "IPFS node’s gateway: anyone on the internet can use your node to "
+                              "fetch content. Remove that forwarding in the router’s admin page "
+                              "unless you mean to run a public gateway."),
                            mapping->external_port, mapping->internal_port));
     }
 }
@@ -813,8 +814,8 @@ ph_upnp_facts_analyse (PhUpnpFacts *facts)
   if (facts->holder != NULL)
     warnings_take (
         facts->warnings, "swarm-port-taken",
-        g_strdup_printf (_ ("The router already forwards port %u (%s) to another device, %s (“%s”), "
-                            "so it cannot be forwarded to this computer."),
+        g_strdup_printf (_ ("The router already forwards port %u (%s) to another device, %s "
+                            "(“%s”), so it cannot be forwarded to this computer."),
                          facts->holder->external_port, facts->holder->protocol,
                          facts->holder->internal_client,
                          facts->holder->description ? facts->holder->description : ""));
@@ -1126,6 +1127,37 @@ url_host_is (const char *url, const char *address)
   return a != NULL && b != NULL && g_inet_address_equal (a, b);
 }
 
+/* Routers live on the LAN. A description or control URL anywhere else (a host name, a public
+ * address) is not followed: any device on the LAN can answer the search, and must not be able to
+ * send us to an address of its choosing. */
+static gboolean
+url_is_local (const char *url)
+{
+  g_autoptr (GUri) uri = NULL;
+  g_autoptr (GInetAddress) host = NULL;
+
+  if (url == NULL)
+    return FALSE;
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_strcmp0 (g_uri_get_scheme (uri), "http") != 0
+      || g_uri_get_host (uri) == NULL)
+    return FALSE;
+  host = g_inet_address_new_from_string (g_uri_get_host (uri));
+  if (host == NULL)
+    return FALSE;
+  switch (ph_ip_scope_classify_inet (host))
+    {
+      case PH_IP_SCOPE_PRIVATE:
+      case PH_IP_SCOPE_CGNAT:
+      case PH_IP_SCOPE_ULA:
+      case PH_IP_SCOPE_LINK_LOCAL:
+      case PH_IP_SCOPE_LOOPBACK:
+        return TRUE;
+      default:
+        return FALSE;
+    }
+}
+
 static gint
 candidate_compare (gconstpointer pa, gconstpointer pb)
 {
@@ -1153,7 +1185,7 @@ candidates_from_devlist (struct UPNPDev *devlist, const char *gateway)
                           || strstr (dev->st, "WANIPConnection") != NULL
                           || strstr (dev->st, "WANPPPConnection") != NULL);
 
-      if (dev->descURL == NULL || *dev->descURL == '\0')
+      if (dev->descURL == NULL || !url_is_local (dev->descURL))
         continue;
       for (guint i = 0; i < candidates->len; i++)
         {
@@ -1210,6 +1242,11 @@ router_load (PhUpnpRouter *router, const Candidate *candidate, const char *xml, 
     return FALSE;
 
   GetUPNPUrls (&router->urls, &data, candidate->desc_url, candidate->scope_id);
+  if (!url_is_local (router->urls.controlURL))
+    {
+      FreeUPNPUrls (&router->urls);
+      return FALSE;
+    }
   router->connected = status_connected (&router->urls, &data);
   if (!router->connected && data.second.servicetype[0] != '\0')
     {
@@ -1375,6 +1412,14 @@ ph_upnp_router_new_for_url (const char *desc_url, const PhUpnpOptions *options,
   ignore_sigpipe ();
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
+  if (!url_is_local (desc_url))
+    {
+      g_set_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_IGD,
+                   _ ("%s is not an address on your network, so Porthole does not ask it about "
+                      "port forwarding."),
+                   desc_url);
+      return NULL;
+    }
   candidate.desc_url = (char *) desc_url;
   candidate.on_gateway = url_host_is (desc_url, options->gateway);
   xml = miniwget_getaddr (desc_url, &size, lan_address, sizeof lan_address - 1, 0, &status);
@@ -1702,12 +1747,17 @@ ph_upnp_gather (const PhUpnpOptions *options, GCancellable *cancellable, GError 
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (PhUpnpRouter) router = NULL;
+  g_autofree char *gateway = NULL;
+  PhUpnpOptions opts;
   PhUpnpFacts *facts;
 
   g_return_val_if_fail (options != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  router = ph_upnp_discover (options, cancellable, &local_error);
+  opts = *options;
+  if (opts.gateway == NULL)
+    opts.gateway = gateway = default_gateway ();
+  router = ph_upnp_discover (&opts, cancellable, &local_error);
   if (router == NULL)
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1717,7 +1767,7 @@ ph_upnp_gather (const PhUpnpOptions *options, GCancellable *cancellable, GError 
         }
       facts = ph_upnp_facts_new ();
       facts->swarm_port = options->swarm_port;
-      facts->gateway = g_strdup (options->gateway);
+      facts->gateway = g_strdup (opts.gateway);
       facts_note_error (facts, local_error);
       return facts;
     }
@@ -2203,9 +2253,8 @@ router_from_change (const PhChange *change, guint timeout_ms, GPtrArray *protos,
   list = json_object_has_member (undo, "protocols")
              ? json_object_get_array_member (undo, "protocols")
              : NULL;
-  if (control_url == NULL || !g_str_has_prefix (control_url, "http://") || service_type == NULL
-      || client == NULL || !g_hostname_is_ip_address (client) || port <= 0 || port > G_MAXUINT16
-      || list == NULL)
+  if (!url_is_local (control_url) || service_type == NULL || client == NULL
+      || !g_hostname_is_ip_address (client) || port <= 0 || port > G_MAXUINT16 || list == NULL)
     goto bad;
   for (guint i = 0; i < json_array_get_length (list); i++)
     {

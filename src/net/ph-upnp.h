@@ -141,11 +141,13 @@ ph_upnp_mapping_copy (const PhUpnpMapping *mapping);
 void
 ph_upnp_mapping_free (PhUpnpMapping *mapping);
 
+/* code: "api-port-mapped", "gateway-port-mapped" (the router forwards to this host's 5001 or
+ * 8080), "double-nat", "cgnat", "no-external-address", "not-connected", "not-on-gateway",
+ * "swarm-port-taken" (by another host), "list-refused", "list-truncated", "permanent-mapping",
+ * and on a PhUpnpMapResult "change-log-set-aside", "change-log-failed". */
 typedef struct
 {
-  char *code;    /* "api-port-mapped", "gateway-port-mapped", "double-nat", "cgnat",
-                    "no-external-address",    "not-connected", "not-on-gateway", "swarm-port-taken",
-                    "list-refused",    "list-truncated", "permanent-mapping" */
+  char *code;
   char *message; /* a sentence for people */
 } PhUpnpWarning;
 

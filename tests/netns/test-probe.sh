@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 topo="$here/topology.sh"
 exe=${PORTHOLE_EXE:?}
 hostile=${PORTHOLE_HOSTILE_SERVER:-}
+upnp_map=${PORTHOLE_UPNP_MAP:-}
 py=/usr/bin/python3
 work=$(mktemp -d)
 name="ph-probe-$$"
@@ -21,10 +22,27 @@ command -v nft >/dev/null || skip_all "nftables (nft) is not installed"
 
 cleanup() {
     [ -n "${hostile_pid:-}" ] && kill "$hostile_pid" 2>/dev/null
+    for p in "${upnp_pids[@]}"; do kill "$p" 2>/dev/null; done
+    for t in "${extra_topologies[@]}"; do PH_QUIET=1 "$topo" down --name "$t" >/dev/null 2>&1; done
     PH_QUIET=1 "$topo" down --name "$name" >/dev/null 2>&1
     rm -rf "$work"
 }
+upnp_pids=()
+extra_topologies=()
 trap cleanup EXIT
+
+# start_upnp TOPOLOGY: Debian's real miniupnpd on that topology's router
+start_upnp() {
+    local t=$1 dir="$work/upnp-$1"
+    mkdir -p "$dir"
+    sed "s#@RUNDIR@#$dir#" "$here/router-miniupnpd.conf.in" >"$dir/miniupnpd.conf"
+    PH_QUIET=1 "$topo" exec --name "$t" router nft -f "$here/router-upnp.nft" || return 1
+    PH_QUIET=1 "$topo" exec --name "$t" router /usr/sbin/miniupnpd -f "$dir/miniupnpd.conf" -d -P "$dir/miniupnpd.pid" \
+        >"$dir/miniupnpd.log" 2>&1 &
+    upnp_pids+=($!)
+    for _ in $(seq 1 150); do grep -q "HTTP listening" "$dir/miniupnpd.log" 2>/dev/null && return 0; sleep 0.1; done
+    return 1
+}
 
 if ! env_text=$(PH_QUIET=1 "$topo" up --name "$name" --servers 5 2>"$work/up.log"); then
     echo "1..1"
@@ -41,7 +59,7 @@ for s in $PH_SERVERS; do peers+=(--peer "$s"); done
 check() {
     local label=$1; shift
     local start=$SECONDS
-    PH_QUIET=1 "$topo" exec --name "$name" home env HOME="$work" GSETTINGS_BACKEND=memory \
+    PH_QUIET=1 "$topo" exec --name "${topology:-$name}" home env HOME="$work" GSETTINGS_BACKEND=memory \
         IPFS_PATH="${IPFS_PATH:-$work/no-repo}" \
         "$exe" --check --json --port 4001 --timeout 20 "$@" >"$work/$label.json" 2>"$work/$label.err"
     echo $? >"$work/$label.status"
@@ -183,6 +201,42 @@ if [ -x "$hostile" ]; then
     expect hostile "every hostile server was asked" 'len(r["probes"]) == 5'
 else
     for i in 1 2 3 4 5 6; do n=$((n + 1)); echo "ok $n # SKIP hostile-server was not built"; done
+fi
+
+# 4. UPnP on the router: a mapping made with Porthole's own code, confirmed by the probe; then a
+# second NAT in front of the router, and a carrier-grade one (100.64/10 on the router's WAN).
+if [ ! -x "$upnp_map" ] || [ ! -x /usr/sbin/miniupnpd ]; then
+    for i in $(seq 1 9); do n=$((n + 1)); echo "ok $n # SKIP miniupnpd or upnp-map is missing"; done
+elif ! start_upnp "$name"; then
+    n=$((n + 1)); failed=$((failed + 1))
+    echo "not ok $n miniupnpd started on the router"
+    sed 's/^/# /' "$work/upnp-$name/miniupnpd.log" | tail -20
+else
+    PH_QUIET=1 "$topo" exec --name "$name" home env XDG_STATE_HOME="$work/state" "$upnp_map" 4001 \
+        >"$work/upnp-map.out" 2>&1
+    check upnp-mapped "${peers[@]}"
+    expect upnp-mapped "the router answered over UPnP" 'r["upnp"]["found"] and r["upnp"]["external_address"] == "7.0.0.2"'
+    expect upnp-mapped "our mapping is there" 'r["upnp"]["our_mapping"] is not None'
+    expect upnp-mapped "the mapped port is reachable, confirmed by the probe" 'v4["verdict"] == "reachable"'
+
+    for variant in double-nat cgnat; do
+        t="ph$$${variant:0:1}"
+        if env_v=$(PH_QUIET=1 "$topo" up --name "$t" --variant "$variant" --servers 3 2>"$work/up-$variant.log") \
+            && start_upnp "$t"; then
+            extra_topologies+=("$t")
+            vpeers=()
+            for s in $(eval "$env_v"; echo "$PH_SERVERS"); do vpeers+=(--peer "$s"); done
+            topology="$t" check "$variant" "${vpeers[@]}"
+            expect "$variant" "ipv4 unreachable" 'v4["verdict"] == "unreachable"'
+            expect "$variant" "cause $variant" "'$variant' in v4['causes']"
+            expect "$variant" "the router past ours is on the path" 'len(v4["path"]) >= 2 and v4["path"][1]'
+        else
+            extra_topologies+=("$t")
+            for i in 1 2 3; do n=$((n + 1)); echo "not ok $n $variant: the topology and its UPnP router came up"; failed=$((failed + 1)); done
+            sed 's/^/# /' "$work/up-$variant.log"
+            sed 's/^/# miniupnpd: /' "$work/upnp-$t/miniupnpd.log" 2>/dev/null | tail -20
+        fi
+    done
 fi
 
 n=$((n + 1))

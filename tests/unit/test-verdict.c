@@ -180,14 +180,22 @@ test_nat_kinds (void)
 {
   struct
   {
-    const char *igd;
+    const char *igd; /* NULL: no router answered; "": it would not say */
+    const char *hop; /* the router past ours; NULL: silent */
     const char *cause;
     const char *not_cause;
   } cases[] = {
-    { "100.64.3.2", "cgnat", "double-nat" },
-    { "10.0.0.2", "double-nat", "cgnat" },
-    { "7.9.9.9", "double-nat", "cgnat" }, /* public, but not what the servers see */
-    { "7.0.0.2", "behind-nat", "double-nat" },
+    { "100.64.3.2", NULL, "cgnat", "double-nat" },
+    { "10.0.0.2", NULL, "double-nat", "cgnat" },
+    { "7.9.9.9", NULL, "double-nat", "cgnat" }, /* public, but not what the servers see */
+    { "7.0.0.2", NULL, "behind-nat", "double-nat" },
+    { "", "100.64.0.1", "cgnat", "double-nat" }, /* miniupnpd hides a 100.64 WAN address */
+    { "", "10.0.0.1", "double-nat", "cgnat" },
+    { "", NULL, "double-nat", "cgnat" },
+    { NULL, "100.64.0.1", "cgnat", "double-nat" },
+    /* an ISP's privately numbered router while ours says all is well: not double NAT */
+    { "7.0.0.2", "10.20.30.1", "behind-nat", "double-nat" },
+    { NULL, "10.20.30.1", "behind-nat", "double-nat" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -197,11 +205,16 @@ test_nat_kinds (void)
       PhFamilyVerdict v;
 
       home_facts (&facts);
+      facts.igd_found = cases[i].igd != NULL;
       facts.igd_external_ipv4 = g_strdup (cases[i].igd);
+      facts.path_ipv4 = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (facts.path_ipv4, g_strdup ("192.168.1.1"));
+      g_ptr_array_add (facts.path_ipv4, g_strdup (cases[i].hop));
+      g_ptr_array_add (facts.path_ipv4, g_strdup ("7.0.0.1"));
       add (ev, "7.1.0.10", PH_FAMILY_IPV4, PH_PROBE_RESULT_UNREACHABLE, "/ip4/7.0.0.2/tcp/4001",
            4001);
       ph_verdict_decide (&facts, ev, PH_FAMILY_IPV4, &v);
-      g_test_message ("IGD %s", cases[i].igd);
+      g_test_message ("IGD %s, hop %s", cases[i].igd, cases[i].hop);
       g_assert_cmpint (v.verdict, ==, PH_VERDICT_UNREACHABLE);
       g_assert_true (has_cause (&v, cases[i].cause));
       g_assert_false (has_cause (&v, cases[i].not_cause));

@@ -25,10 +25,10 @@ MINIUPNPD=$(command -v miniupnpd || echo /usr/sbin/miniupnpd)
 P="phupnp$$-"
 NS=("${P}inet" "${P}router" "${P}home1" "${P}home2")
 work=$(mktemp -d /tmp/porthole-upnp-netns.XXXXXX)
-daemon_pid=
+daemon_pids=()
 
 cleanup() {
-    [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+    stop_daemons
     for n in "${NS[@]}"; do ip netns del "$n" 2>/dev/null; done
     rm -rf "$work"
 }
@@ -52,6 +52,8 @@ setup() {
     ip -n "${P}router" addr add 192.168.77.1/24 dev br0
     ip -n "${P}router" route add default via 7.0.0.1
     nsx router sysctl -qw net.ipv4.ip_forward=1
+    # with br_netfilter loaded on the host, bridged frames would meet the forward chain
+    nsx router sysctl -qw net.bridge.bridge-nf-call-iptables=0 2>/dev/null
     ip -n "${P}inet" addr add 7.0.0.1/24 dev eth0
     ip -n "${P}inet" link set eth0 up
     for h in home1:10 home2:11; do
@@ -74,36 +76,57 @@ isolated() {
     done
 }
 
+# start_daemon NS NAME CONFIG-TEMPLATE: miniupnpd in the foreground with our own config
 start_daemon() {
-    sed "s|@WORK@|$work|g" "$here/miniupnpd.conf.in" > "$work/miniupnpd.conf"
+    local ns=$1 name=$2 pid
+    sed "s|@WORK@|$work|g" "$here/$3" > "$work/$name.conf"
     # ip netns exec execs miniupnpd: $! is the daemon itself
-    ip netns exec "${P}router" "$MINIUPNPD" -f "$work/miniupnpd.conf" -d -P "$work/miniupnpd.pid" \
-        > "$work/miniupnpd.log" 2>&1 &
-    daemon_pid=$!
-    # ready when it listens for SSDP on the LAN
+    ip netns exec "$P$ns" "$MINIUPNPD" -f "$work/$name.conf" -d -P "$work/$name.pid" \
+        > "$work/$name.log" 2>&1 &
+    pid=$!
+    daemon_pids+=("$pid")
+    # ready when it listens for SSDP
     for _ in $(seq 50); do
-        nsx router ss -lun 2>/dev/null | grep -q ':1900 ' && return 0
-        kill -0 "$daemon_pid" 2>/dev/null || break
+        nsx "$ns" ss -lun 2>/dev/null | grep -q ':1900 ' && return 0
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
-    echo "upnp-netns: miniupnpd did not start:"; cat "$work/miniupnpd.log"
+    echo "upnp-netns: miniupnpd ($name) did not start:"; cat "$work/$name.log"
     return 1
 }
 
-stop_daemon() {
-    kill "$daemon_pid" && wait "$daemon_pid" 2>/dev/null
-    daemon_pid=
+stop_daemons() {
+    local pid
+    for pid in "${daemon_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
+    daemon_pids=()
+}
+
+# A second IGD on the LAN (home2, with its own uplink to inet), not the gateway: the search must
+# still pick the gateway's.
+second_router() {
+    ip -n "${P}home2" link add wan9 type veth peer name eth1 netns "${P}inet" &&
+    ip -n "${P}home2" link set wan9 up &&
+    ip -n "${P}home2" addr add 7.0.1.2/24 dev wan9 &&
+    ip -n "${P}inet" link set eth1 up &&
+    ip -n "${P}inet" addr add 7.0.1.1/24 dev eth1 &&
+    nsx home2 nft -f "$here/miniupnpd.nft"
 }
 
 setup || { echo "upnp-netns: cannot build the namespaces"; exit 1; }
+second_router || { echo "upnp-netns: cannot set up the second router"; exit 1; }
 isolated || exit 1
-start_daemon || exit 1
+start_daemon router router miniupnpd.conf.in || exit 1
 
 export PH_UPNP_NS_INET="${P}inet" PH_UPNP_NS_HOME2="${P}home2" PH_UPNP_WORK="$work"
 status=0
 nsx home1 "$prog" --phase=daemon --tap || status=1
-echo "# miniupnpd log:"; sed 's/^/# /' "$work/miniupnpd.log"
-echo "# router nftables after the daemon phase:"; nsx router nft list chain inet filter prerouting_miniupnpd | sed 's/^/# /'
-stop_daemon
+echo "# router nftables after the daemon phase:"
+nsx router nft list chain inet filter prerouting_miniupnpd | sed 's/^/# /'
+
+start_daemon home2 second second-router.conf.in || exit 1
+nsx home1 "$prog" --phase=two-igds --tap || status=1
+
+[ $status -ne 0 ] && for log in "$work"/*.log; do echo "# $log:"; sed 's/^/#   /' "$log"; done
+stop_daemons
 nsx home1 "$prog" --phase=no-daemon --tap || status=1
 exit $status

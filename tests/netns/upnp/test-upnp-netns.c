@@ -6,7 +6,8 @@
  *                                                                                 └─ home2 .11
  *
  *   test-upnp-netns --phase=daemon --tap      miniupnpd runs
- *   test-upnp-netns --phase=no-daemon --tap   it does not (UPnP off)
+ *   test-upnp-netns --phase=two-igds --tap    a second IGD answers too (in home2)
+ *   test-upnp-netns --phase=no-daemon --tap   none runs (UPnP off)
  *   test-upnp-netns --role=hold|release PORT  in home2: take or give back PORT with ph-upnp
  *   test-upnp-netns --role=dial-tcp|dial-udp ADDRESS PORT   in inet: reach the forwarded port
  *
@@ -37,6 +38,20 @@
 
 static char *self_exe;
 
+/* Under AddressSanitizer: miniupnpc 2.2.4 (Debian 12) calls atoi () on its HTTP header buffer,
+ * which has no terminating NUL (miniwget.c getHTTPResponse; fixed upstream in 2026, miniupnp issue
+ * #879). atoi stops at the '\r' ending the header line, inside the buffer, but strict_string_checks
+ * measures the whole string and reports an overflow on every answer. Only errors caught in
+ * interceptors called from libminiupnpc are silenced; its own reads stay checked. */
+const char *
+__asan_default_suppressions (void);
+
+const char *
+__asan_default_suppressions (void)
+{
+  return "interceptor_via_lib:libminiupnpc.so\n";
+}
+
 /* ---- helpers ---- */
 
 static PhUpnpOptions
@@ -45,7 +60,7 @@ options (void)
   PhUpnpOptions opts = {
     .gateway = GATEWAY,
     .swarm_port = SWARM,
-    .discover_ms = 2000,
+    .discover_ms = 1000, /* the shortest: every discovery waits this long */
     .timeout_ms = 8000,
   };
   return opts;
@@ -609,7 +624,7 @@ test_cancel (void)
   g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
   g_object_unref (wait.result);
   /* let the worker's SSDP wait end before the next test */
-  g_usleep (2200 * 1000);
+  g_usleep (1200 * 1000);
 }
 
 /* Leaves a mapping and its record for the no-daemon phase to try to undo. */
@@ -627,6 +642,60 @@ test_leave_for_later (void)
   g_assert_cmpuint (log_length (log), ==, 1);
 }
 
+/* ---- phase: a second IGD on the LAN (home2) ---- */
+
+static PhUpnpRouter *
+discover_with_gateway (const char *gateway)
+{
+  PhUpnpOptions opts = options ();
+  g_autoptr (GError) error = NULL;
+  PhUpnpRouter *router;
+
+  opts.gateway = gateway;
+  router = ph_upnp_discover (&opts, NULL, &error);
+  g_assert_no_error (error);
+  return router;
+}
+
+static void
+test_prefers_gateway (void)
+{
+  /* a few rounds: the answers come in either order */
+  for (guint round = 0; round < 4; round++)
+    {
+      g_autoptr (PhUpnpRouter) main_router = discover_with_gateway (GATEWAY);
+      g_autoptr (PhUpnpRouter) second = discover_with_gateway (HOME2);
+
+      g_assert_cmpstr (ph_upnp_router_get_info (main_router)->friendly_name, ==, ROUTER_NAME);
+      g_assert_true (ph_upnp_router_is_on_gateway (main_router));
+      g_assert_true (
+          g_str_has_prefix (ph_upnp_router_get_desc_url (main_router), "http://" GATEWAY ":"));
+      /* told that home2 is the gateway, the search takes home2's IGD */
+      g_assert_cmpstr (ph_upnp_router_get_info (second)->friendly_name, ==, "Second Router");
+      g_assert_true (ph_upnp_router_is_on_gateway (second));
+    }
+}
+
+static void
+test_no_igd_on_gateway (void)
+{
+  g_autoptr (PhUpnpRouter) router = discover_with_gateway ("192.168.77.99");
+  g_autoptr (PhUpnpFacts) facts = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean warned = FALSE;
+
+  g_assert_false (ph_upnp_router_is_on_gateway (router));
+  facts = ph_upnp_read_facts (router, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < facts->warnings->len; i++)
+    {
+      const PhUpnpWarning *warning = g_ptr_array_index (facts->warnings, i);
+      g_test_message ("%s: %s", warning->code, warning->message);
+      warned |= g_str_equal (warning->code, "not-on-gateway");
+    }
+  g_assert_true (warned);
+}
+
 /* ---- phase: no miniupnpd ---- */
 
 static void
@@ -640,10 +709,12 @@ test_no_router (void)
   g_autofree char *text = NULL;
   gint64 start = g_get_monotonic_time ();
 
+  opts.discover_ms = 2000; /* what the app uses */
   router = ph_upnp_discover (&opts, NULL, &error);
   g_assert_null (router);
   g_test_message ("%s", error->message);
   g_assert_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_NO_ROUTER);
+  g_assert_nonnull (strstr (error->message, "within 2 seconds"));
   g_assert_nonnull (strstr (error->message, "http://" GATEWAY "/"));
   /* one SSDP wait for all search types, not one per type */
   g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
@@ -805,6 +876,11 @@ main (int argc, char **argv)
       g_test_add_func ("/upnp-netns/daemon/11-cancel", test_cancel);
       g_test_add_func ("/upnp-netns/daemon/12-leave-for-later", test_leave_for_later);
     }
+  else if (g_strcmp0 (phase, "two-igds") == 0)
+    {
+      g_test_add_func ("/upnp-netns/two-igds/01-prefers-gateway", test_prefers_gateway);
+      g_test_add_func ("/upnp-netns/two-igds/02-no-igd-on-gateway", test_no_igd_on_gateway);
+    }
   else if (g_strcmp0 (phase, "no-daemon") == 0)
     {
       g_test_add_func ("/upnp-netns/no-daemon/01-no-router", test_no_router);
@@ -813,7 +889,7 @@ main (int argc, char **argv)
     }
   else
     {
-      g_printerr ("usage: %s --phase=daemon|no-daemon [--tap]\n", argv[0]);
+      g_printerr ("usage: %s --phase=daemon|two-igds|no-daemon [--tap]\n", argv[0]);
       return 2;
     }
   return g_test_run ();
