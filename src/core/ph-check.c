@@ -94,6 +94,8 @@ decide (CheckData *data, PhProbeReport *report)
 
   facts_from_lan (&facts, ph_diagnosis_get_lan (data->diagnosis));
   facts.port_in_use = report->port_in_use;
+  facts.port_owner = g_strdup (report->port_owner);
+  ph_diagnosis_set_port_owner (data->diagnosis, report->port_owner);
   facts.igd_found = upnp && upnp->found;
   if (facts.igd_found)
     facts.igd_external_ipv4 = g_strdup (upnp->external_address);

@@ -29,6 +29,7 @@ struct _PhDiagnosis
   PhKuboNode *node;
   PhUpnpFacts *upnp;
   GPtrArray *path_ipv4;
+  char *port_owner;
   guint port;
   PhFamilyResult families[2];
   GPtrArray *probes; /* PhProbeEvidence */
@@ -49,6 +50,7 @@ ph_diagnosis_finalize (GObject *object)
   g_clear_pointer (&self->node, ph_kubo_node_free);
   g_clear_pointer (&self->upnp, ph_upnp_facts_free);
   g_clear_pointer (&self->path_ipv4, g_ptr_array_unref);
+  g_clear_pointer (&self->port_owner, g_free);
   for (guint i = 0; i < G_N_ELEMENTS (self->families); i++)
     {
       g_clear_pointer (&self->families[i].reason, g_free);
@@ -157,6 +159,15 @@ ph_diagnosis_take_nm (PhDiagnosis *self, PhNmFacts *nm)
 
   g_clear_pointer (&self->nm, ph_nm_facts_free);
   self->nm = nm;
+}
+
+void
+ph_diagnosis_set_port_owner (PhDiagnosis *self, const char *owner)
+{
+  g_return_if_fail (PH_IS_DIAGNOSIS (self));
+
+  g_free (self->port_owner);
+  self->port_owner = g_strdup (owner);
 }
 
 void
@@ -425,6 +436,11 @@ ph_diagnosis_to_json (PhDiagnosis *self)
     }
   json_builder_set_member_name (builder, "port");
   json_builder_add_int_value (builder, self->port);
+  if (self->port_owner)
+    {
+      json_builder_set_member_name (builder, "port_owner");
+      json_builder_add_string_value (builder, self->port_owner);
+    }
   add_family_json (self, builder, PH_FAMILY_IPV4);
   add_family_json (self, builder, PH_FAMILY_IPV6);
   if (self->peer_id)
@@ -662,6 +678,8 @@ ph_diagnosis_to_text (PhDiagnosis *self)
   g_string_append_printf (out, "%s\n", verdict_sentence (ph_diagnosis_get_verdict (self)));
   append_family_text (self, out, PH_FAMILY_IPV4);
   append_family_text (self, out, PH_FAMILY_IPV6);
+  if (self->port_owner)
+    g_string_append_printf (out, _ ("  Port %u is held by %s.\n"), self->port, self->port_owner);
   append_probes_text (self, out);
   append_lan_text (self, out);
   append_nm_text (self, out);

@@ -34,6 +34,7 @@ PhDiagnosis *ph_diagnosis_new (void);
 
 void ph_diagnosis_take_lan (PhDiagnosis *self, PhLanFacts *lan);
 void ph_diagnosis_take_nm (PhDiagnosis *self, PhNmFacts *nm);
+void ph_diagnosis_set_port_owner (PhDiagnosis *self, const char *owner);
 void ph_diagnosis_set_path (PhDiagnosis *self, GPtrArray *path_ipv4);
 void ph_diagnosis_take_upnp (PhDiagnosis *self, PhUpnpFacts *upnp);
 PhUpnpFacts *ph_diagnosis_get_upnp (PhDiagnosis *self);

@@ -16,6 +16,7 @@
 #include "p2p/ph-listener.h"
 #include "net/ph-kubo-repo.h"
 #include "net/ph-path.h"
+#include "net/ph-port-owner.h"
 #include "p2p/ph-peer-id.h"
 #include "ph-probe.h"
 
@@ -79,6 +80,7 @@ ph_probe_report_free (PhProbeReport *report)
   g_clear_pointer (&report->evidence, g_ptr_array_unref);
   g_clear_pointer (&report->path_ipv4, g_ptr_array_unref);
   g_free (report->peer_id);
+  g_free (report->port_owner);
   g_free (report);
 }
 
@@ -583,6 +585,8 @@ ph_probe_run (const PhProbeOptions *options, GCancellable *cancellable, GError *
       /* Servers dial back the requester's identity: under ours the owner's node would refuse the
        * handshake and look unreachable. Say unknown instead. */
       report->port_in_use = servers->len > 0;
+      if (report->port_in_use)
+        report->port_owner = ph_port_owner_describe (options->port);
       report->evidence = g_ptr_array_ref (probe->evidence);
       probe_unref (probe);
       return g_steal_pointer (&report);

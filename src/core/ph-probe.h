@@ -40,6 +40,7 @@ typedef struct
 {
   GPtrArray *evidence;     /* PhProbeEvidence */
   gboolean port_in_use;    /* another program holds the port and we cannot speak for it */
+  char *port_owner;        /* which program, when it can be told */
   gboolean as_owner;       /* probed with the owner's identity: its node answered the dial-backs */
   char *peer_id;           /* the identity the servers were asked to dial back */
   guint n_servers;         /* servers asked, after resolving and one-per-group selection */

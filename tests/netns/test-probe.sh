@@ -150,6 +150,7 @@ kill "$owner_pid" 2>/dev/null; wait "$owner_pid" 2>/dev/null
 expect owned "port-in-use, no false verdict" \
     'v4["verdict"] == "unknown" and "port-in-use" in v4["causes"] and v6["verdict"] == "unknown"'
 expect owned "no server was asked under our identity" 'r["probes"] == []'
+expect owned "the owner is named" '"node" in r.get("port_owner", "") and "pid" in r["port_owner"]'
 
 # 5b. The same node, with a kubo-style repository whose config holds its key: Porthole probes as
 # the node (the key stays in memory), and the node itself answers the dial-backs.

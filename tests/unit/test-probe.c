@@ -217,6 +217,9 @@ test_port_in_use (void)
   report = probe (server.address, port, NULL);
   g_assert_true (report->port_in_use);
   g_assert_cmpuint (report->evidence->len, ==, 0);
+  /* the owner is named: this very test program holds it */
+  g_assert_nonnull (report->port_owner);
+  g_assert_nonnull (strstr (report->port_owner, "test-probe"));
   g_socket_listener_close (holder);
   server_stop (&server);
 }
