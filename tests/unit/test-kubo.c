@@ -34,6 +34,23 @@
 
 #include "keys/key-vectors.h"
 
+/* libsoup 3.2 leaks the listening socket's address in soup_server_listen_local() — the fake
+ * kubo's side, not ours. The suppression needs whole stacks, hence the slow unwinder here. */
+const char *__lsan_default_suppressions (void);
+const char *__asan_default_options (void);
+
+const char *
+__lsan_default_suppressions (void)
+{
+  return "leak:soup_server_listen_local\n";
+}
+
+const char *
+__asan_default_options (void)
+{
+  return "fast_unwind_on_malloc=0";
+}
+
 #define ED25519_PEER_ID "12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"
 #define RSA_PEER_ID "QmaeANgBs1DTSxWSrPPtobgQuxW8XTfsS4ydbK4rCHzqxG"
 #define BEARER "Bearer s3cret-token"
