@@ -26,7 +26,8 @@ typedef struct
   PhCheckOptions options;
   PhDiagnosis *diagnosis;
   gint64 started_us;
-  guint pending;
+  guint pending;         /* facts still being gathered before the probe can start */
+  guint pending_verdict; /* the probe and the router's facts, both needed for the verdict */
   PhProbeReport *report; /* held until the router's facts are in too */
 } CheckData;
 
@@ -96,6 +97,13 @@ decide (CheckData *data, PhProbeReport *report)
   facts.port_in_use = report->port_in_use;
   facts.port_owner = g_strdup (report->port_owner);
   ph_diagnosis_set_port_owner (data->diagnosis, report->port_owner);
+  /* the router was asked before the node's port was known: look at its mappings again */
+  if (upnp && upnp->swarm_port != ph_diagnosis_get_port (data->diagnosis))
+    {
+      upnp->swarm_port = ph_diagnosis_get_port (data->diagnosis);
+      g_ptr_array_set_size (upnp->warnings, 0);
+      ph_upnp_facts_analyse (upnp);
+    }
   facts.igd_found = upnp && upnp->found;
   if (facts.igd_found)
     facts.igd_external_ipv4 = g_strdup (upnp->external_address);
@@ -146,7 +154,7 @@ probed (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
 
-  if (--data->pending > 0)
+  if (--data->pending_verdict > 0)
     return;
   if (data->report)
     decide (data, data->report);
@@ -216,18 +224,7 @@ start_probe (GTask *task)
         g_warning ("server %s: %s", servers[i], error->message);
     }
 
-  data->pending = data->options.no_upnp ? 1 : 2;
   ph_probe_run_async (&probe, g_task_get_cancellable (task), probe_done_cb, g_object_ref (task));
-  if (!data->options.no_upnp)
-    {
-      PhUpnpOptions upnp = { 0 };
-
-      upnp.swarm_port = probe.port;
-      /* routers answer SSDP within milliseconds; a second keeps the check quick */
-      upnp.discover_ms = 1000;
-      ph_upnp_gather_async (&upnp, g_task_get_cancellable (task), upnp_done_cb,
-                            g_object_ref (task));
-    }
 }
 
 /* --- gathering ------------------------------------------------------------------------------- */
@@ -324,12 +321,22 @@ ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
   data->diagnosis = ph_diagnosis_new ();
   data->started_us = g_get_monotonic_time ();
   data->pending = 3;
+  data->pending_verdict = options->no_upnp ? 1 : 2;
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
   lan_task = g_task_new (NULL, cancellable, lan_read_cb, g_object_ref (task));
   g_task_run_in_thread (lan_task, read_lan_in_thread);
 
   ph_nm_facts_read_async (cancellable, nm_read_cb, g_object_ref (task));
+  /* SSDP waits a second for routers: from the start, beside everything else */
+  if (!options->no_upnp)
+    {
+      PhUpnpOptions upnp = { 0 };
+
+      upnp.swarm_port = options->port ? options->port : PH_DEFAULT_PORT;
+      upnp.discover_ms = 1000;
+      ph_upnp_gather_async (&upnp, cancellable, upnp_done_cb, g_object_ref (task));
+    }
   ph_kubo_node_read_async (&(PhKuboReadOptions){ .timeout_ms = 3000 }, cancellable, kubo_read_cb,
                            g_object_ref (task));
 }
