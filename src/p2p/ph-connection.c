@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "ph-multistream.h"
+#include "ph-noise-private.h"
 #include "ph-noise.h"
 #include "ph-p2p-error.h"
 #include "ph-ping.h"
@@ -809,11 +810,15 @@ accept_streams (PhConnection *self, PhYamuxSession *session)
 }
 
 /* The responder side (connections/README.md): multistream `/noise` (anything else gets `na`, e.g.
- * kubo's `/tls/1.0.0`), Noise, multistream `/yamux/1.0.0`. */
+ * kubo's `/tls/1.0.0`), Noise, multistream `/yamux/1.0.0`. Our message 2 lists yamux
+ * (inlined-muxer-negotiation.md), so a dialer that lists it in message 3 (go, js) starts yamux at
+ * once and spends no round trip on the muxer: an AutoNAT dial-back reaches its stream sooner. One
+ * that lists none negotiates it with multistream. */
 static PhYamuxSession *
 upgrade_inbound (PhDuplex *io, PhPrivateKey *identity, const PhYamuxLimits *limits,
                  PhPeerId **remote_peer, gint64 deadline, GCancellable *cancellable, GError **error)
 {
+  g_autofree char *muxer = NULL;
   PhDuplex *secure;
 
   if (!ph_multistream_handle (io, noise_protocols, NULL, deadline, cancellable, error))
@@ -822,12 +827,15 @@ upgrade_inbound (PhDuplex *io, PhPrivateKey *identity, const PhYamuxLimits *limi
       ph_duplex_free (io);
       return NULL;
     }
-  secure = ph_noise_secure (io, FALSE, identity, NULL, remote_peer, deadline, cancellable, error);
+  secure = ph_noise_secure_with_muxers (io, FALSE, identity, NULL, yamux_protocols, remote_peer,
+                                        &muxer, deadline, cancellable, error);
   if (secure == NULL)
     {
       g_prefix_error (error, "Noise handshake: ");
       return NULL;
     }
+  if (muxer != NULL)
+    return ph_yamux_session_new (secure, FALSE, limits);
   if (!ph_multistream_handle (secure, yamux_protocols, NULL, deadline, cancellable, error))
     {
       g_prefix_error (error, "negotiating the muxer: ");
@@ -958,36 +966,52 @@ ph_connection_new_inbound (GSocket *socket, PhPrivateKey *identity, PhHandlerTab
 
 /* --- Dialing ------------------------------------------------------------------------------ */
 
-/* The initiator side: multistream `/noise`, Noise checking `expected`, multistream
- * `/yamux/1.0.0`. */
+/* The initiator side: multistream `/noise`, Noise checking `expected`, then yamux, with no round
+ * trip spent on multistream:
+ *   - `/noise` is proposed optimistically (go-multistream lazyClient.go): the header and the
+ *     proposal go out with Noise message 1 in one segment, and the listener's echo is checked
+ *     when message 2 is read;
+ *   - the muxer is agreed on inside the handshake when the listener lists yamux in message 2 (go
+ *     and js do; inlined-muxer-negotiation.md), and yamux starts right after message 3;
+ *   - otherwise `/yamux/1.0.0` is proposed optimistically right behind message 3, and its echo is
+ *     read by the yamux session in front of the first frames.
+ * So the upgrade costs what Noise costs, one round trip and a half, where waiting for each echo
+ * cost two more. Every libp2p listener keeps what follows a proposal buffered for the protocol
+ * (go-multistream's Negotiate and js-libp2p's handle() read exactly, js gives back the rest). A
+ * listener that refuses /noise fails the dial with NEGOTIATION; one that refuses yamux ends the
+ * session, and the first stream fails. */
 static PhYamuxSession *
 upgrade_outbound (PhDuplex *io, PhPrivateKey *identity, const PhPeerId *expected,
                   const PhYamuxLimits *limits, PhPeerId **remote_peer, gint64 deadline,
                   GCancellable *cancellable, GError **error)
 {
+  g_autofree char *muxer = NULL;
   PhDuplex *secure;
+  PhDuplex *muxed;
 
-  if (!ph_multistream_select (io, noise_protocols, NULL, deadline, cancellable, error))
-    {
-      g_prefix_error (error, "negotiating /noise: ");
-      ph_duplex_free (io);
-      return NULL;
-    }
-  secure
-      = ph_noise_secure (io, TRUE, identity, expected, remote_peer, deadline, cancellable, error);
+  io = ph_multistream_select_lazy (io, PH_NOISE_PROTOCOL_ID, error);
+  if (io == NULL)
+    return NULL;
+  secure = ph_noise_secure_with_muxers (io, TRUE, identity, expected, yamux_protocols, remote_peer,
+                                        &muxer, deadline, cancellable, error);
   if (secure == NULL)
     {
-      g_prefix_error (error, "Noise handshake: ");
+      /* The echo of /noise is read with message 2, so a refusal surfaces in the handshake. */
+      if (error != NULL && g_error_matches (*error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION))
+        g_prefix_error (error, "negotiating /noise: ");
       return NULL;
     }
-  if (!ph_multistream_select (secure, yamux_protocols, NULL, deadline, cancellable, error))
+  if (muxer != NULL)
+    return ph_yamux_session_new (secure, TRUE, limits);
+  muxed = ph_multistream_select_lazy (secure, PH_YAMUX_PROTOCOL_ID, error);
+  if (muxed == NULL || !ph_multistream_lazy_flush (muxed, deadline, cancellable, error))
     {
       g_prefix_error (error, "negotiating /yamux/1.0.0: ");
-      ph_duplex_free (secure);
+      g_clear_pointer (&muxed, ph_duplex_free);
       g_clear_pointer (remote_peer, ph_peer_id_free);
       return NULL;
     }
-  return ph_yamux_session_new (secure, TRUE, limits);
+  return ph_yamux_session_new (muxed, TRUE, limits);
 }
 
 static PhConnection *
@@ -1108,6 +1132,19 @@ ph_connection_open_stream (PhConnection *self, const char *const *protocols, cha
   stream = ph_yamux_session_open_stream (session, deadline, cancellable, error);
   if (stream == NULL)
     return NULL;
+
+  /* One protocol: nothing to choose, so no round trip to wait for (go-libp2p's NewStream does the
+   * same for a protocol the peer announced). The proposal goes out with the first bytes written
+   * (a request rides with it) or before the first read, and the echo is checked by that read: a
+   * refusal fails it with NEGOTIATION. yamux lets the data follow the SYN at once (yamux/README.md
+   * "Opening a stream"). */
+  if (protocols[1] == NULL)
+    {
+      stream = ph_multistream_select_lazy (stream, protocols[0], error);
+      if (stream != NULL && chosen != NULL)
+        *chosen = g_strdup (protocols[0]);
+      return stream;
+    }
   if (!ph_multistream_select (stream, protocols, chosen, deadline, cancellable, error))
     {
       ph_duplex_free (stream);

@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "noise.pb-c.h"
+#include "ph-noise-private.h"
 #include "ph-noise.h"
 #include "ph-p2p-error.h"
 
@@ -59,20 +60,16 @@ ph_noise_x25519_public_key (const guint8 private_key[PH_NOISE_KEY_LEN],
   return TRUE;
 }
 
-gboolean
-ph_noise_x25519 (const guint8 private_key[PH_NOISE_KEY_LEN],
-                 const guint8 public_key[PH_NOISE_KEY_LEN], guint8 shared_out[PH_NOISE_KEY_LEN],
-                 GError **error)
+/* DH with our key already in libcrypto's form (NULL: fails). */
+static gboolean
+x25519_derive (EVP_PKEY *ours, const guint8 public_key[PH_NOISE_KEY_LEN],
+               guint8 shared_out[PH_NOISE_KEY_LEN], GError **error)
 {
-  EVP_PKEY *ours = NULL;
-  EVP_PKEY *theirs = NULL;
+  EVP_PKEY *theirs;
   EVP_PKEY_CTX *ctx = NULL;
   size_t len = PH_NOISE_KEY_LEN;
-  gboolean ok = FALSE;
+  gboolean ok;
 
-  g_return_val_if_fail (private_key != NULL && public_key != NULL && shared_out != NULL, FALSE);
-
-  ours = EVP_PKEY_new_raw_private_key (EVP_PKEY_X25519, NULL, private_key, PH_NOISE_KEY_LEN);
   theirs = EVP_PKEY_new_raw_public_key (EVP_PKEY_X25519, NULL, public_key, PH_NOISE_KEY_LEN);
   if (ours != NULL && theirs != NULL)
     ctx = EVP_PKEY_CTX_new (ours, NULL);
@@ -81,13 +78,52 @@ ph_noise_x25519 (const guint8 private_key[PH_NOISE_KEY_LEN],
        && EVP_PKEY_derive (ctx, shared_out, &len) == 1 && len == PH_NOISE_KEY_LEN;
   EVP_PKEY_CTX_free (ctx);
   EVP_PKEY_free (theirs);
-  EVP_PKEY_free (ours);
   if (!ok)
     {
       OPENSSL_cleanse (shared_out, PH_NOISE_KEY_LEN);
       return crypto_error (error, "X25519 (invalid public key?)");
     }
   return TRUE;
+}
+
+gboolean
+ph_noise_x25519 (const guint8 private_key[PH_NOISE_KEY_LEN],
+                 const guint8 public_key[PH_NOISE_KEY_LEN], guint8 shared_out[PH_NOISE_KEY_LEN],
+                 GError **error)
+{
+  EVP_PKEY *ours;
+  gboolean ok;
+
+  g_return_val_if_fail (private_key != NULL && public_key != NULL && shared_out != NULL, FALSE);
+
+  /* A raw private key costs a second scalar multiplication here (libcrypto derives the public key
+   * from it); the handshake keeps its keys as EVP_PKEY and skips that. */
+  ours = EVP_PKEY_new_raw_private_key (EVP_PKEY_X25519, NULL, private_key, PH_NOISE_KEY_LEN);
+  ok = x25519_derive (ours, public_key, shared_out, error);
+  EVP_PKEY_free (ours);
+  return ok;
+}
+
+/* Algorithms fetched once for the process (OpenSSL 3 looks them up by name at every implicit
+ * fetch); never freed, like the cipher below. */
+static EVP_KDF *
+hkdf (void)
+{
+  static EVP_KDF *kdf;
+
+  if (g_once_init_enter (&kdf))
+    g_once_init_leave (&kdf, EVP_KDF_fetch (NULL, "HKDF", NULL));
+  return kdf;
+}
+
+static const EVP_MD *
+sha256 (void)
+{
+  static EVP_MD *md;
+
+  if (g_once_init_enter (&md))
+    g_once_init_leave (&md, EVP_MD_fetch (NULL, "SHA256", NULL));
+  return md;
 }
 
 gboolean
@@ -118,11 +154,10 @@ ph_noise_hkdf_sha256 (const guint8 *salt, gsize salt_len, const guint8 *ikm, gsi
     params[n++] = OSSL_PARAM_construct_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_len);
   params[n] = OSSL_PARAM_construct_end ();
 
-  kdf = EVP_KDF_fetch (NULL, "HKDF", NULL);
+  kdf = hkdf ();
   ctx = kdf ? EVP_KDF_CTX_new (kdf) : NULL;
   ok = ctx != NULL && EVP_KDF_derive (ctx, out, out_len, params) == 1;
   EVP_KDF_CTX_free (ctx);
-  EVP_KDF_free (kdf);
   if (!ok)
     {
       OPENSSL_cleanse (out, out_len);
@@ -342,35 +377,64 @@ signed_message (const guint8 static_public[PH_NOISE_KEY_LEN],
   memcpy (out + SIGNATURE_PREFIX_LEN, static_public, PH_NOISE_KEY_LEN);
 }
 
-GBytes *
-ph_noise_payload_encode (PhPrivateKey *identity, const guint8 static_public[PH_NOISE_KEY_LEN],
-                         GError **error)
+/* What a payload carries besides its extensions: our marshalled identity key and its signature
+ * over the static key. Made once per static key (see the static key cache below). */
+typedef struct
+{
+  GBytes *key;
+  GBytes *sig;
+} PayloadParts;
+
+static void
+payload_parts_clear (PayloadParts *parts)
+{
+  g_clear_pointer (&parts->key, g_bytes_unref);
+  g_clear_pointer (&parts->sig, g_bytes_unref);
+}
+
+static gboolean
+payload_parts_make (PhPrivateKey *identity, const guint8 static_public[PH_NOISE_KEY_LEN],
+                    PayloadParts *parts, GError **error)
+{
+  guint8 message[SIGNATURE_PREFIX_LEN + PH_NOISE_KEY_LEN];
+
+  signed_message (static_public, message);
+  parts->sig = ph_private_key_sign (identity, message, sizeof message, error);
+  if (parts->sig == NULL)
+    return FALSE;
+  parts->key = ph_public_key_marshal (ph_private_key_get_public_key (identity));
+  if (parts->key == NULL)
+    {
+      g_clear_pointer (&parts->sig, g_bytes_unref);
+      g_set_error_literal (error, PH_P2P_ERROR, PH_P2P_ERROR_UNSUPPORTED,
+                           "Cannot marshal our identity key");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* NoiseHandshakePayload{identity_key, identity_sig, extensions{stream_muxers}}; no extensions
+ * when muxers is NULL or empty. */
+static GBytes *
+payload_pack (const PayloadParts *parts, const char *const *muxers)
 {
   Ph__Noise__NoiseHandshakePayload payload = PH__NOISE__NOISE_HANDSHAKE_PAYLOAD__INIT;
-  guint8 message[SIGNATURE_PREFIX_LEN + PH_NOISE_KEY_LEN];
-  g_autoptr (GBytes) key = NULL;
-  g_autoptr (GBytes) sig = NULL;
+  Ph__Noise__NoiseExtensions extensions = PH__NOISE__NOISE_EXTENSIONS__INIT;
   gsize len;
   guint8 *buffer;
 
-  g_return_val_if_fail (identity != NULL && static_public != NULL, NULL);
-
-  signed_message (static_public, message);
-  sig = ph_private_key_sign (identity, message, sizeof message, error);
-  if (sig == NULL)
-    return NULL;
-  key = ph_public_key_marshal (ph_private_key_get_public_key (identity));
-  if (key == NULL)
-    {
-      g_set_error_literal (error, PH_P2P_ERROR, PH_P2P_ERROR_UNSUPPORTED,
-                           "Cannot marshal our identity key");
-      return NULL;
-    }
-
   payload.has_identity_key = TRUE;
-  payload.identity_key.data = (guint8 *) g_bytes_get_data (key, &payload.identity_key.len);
+  payload.identity_key.data = (guint8 *) g_bytes_get_data (parts->key, &payload.identity_key.len);
   payload.has_identity_sig = TRUE;
-  payload.identity_sig.data = (guint8 *) g_bytes_get_data (sig, &payload.identity_sig.len);
+  payload.identity_sig.data = (guint8 *) g_bytes_get_data (parts->sig, &payload.identity_sig.len);
+  if (muxers != NULL && muxers[0] != NULL)
+    {
+      /* libp2p/specs connections/inlined-muxer-negotiation.md: the muxers we speak, preferred
+       * first, in messages 2 and 3 only. */
+      extensions.n_stream_muxers = g_strv_length ((char **) muxers);
+      extensions.stream_muxers = (char **) muxers;
+      payload.extensions = &extensions;
+    }
 
   len = ph__noise__noise_handshake_payload__get_packed_size (&payload);
   buffer = g_malloc (len ? len : 1);
@@ -378,17 +442,35 @@ ph_noise_payload_encode (PhPrivateKey *identity, const guint8 static_public[PH_N
   return g_bytes_new_take (buffer, len);
 }
 
-PhPublicKey *
-ph_noise_payload_verify (const guint8 *data, gsize len,
-                         const guint8 remote_static[PH_NOISE_KEY_LEN], GError **error)
+GBytes *
+ph_noise_payload_encode (PhPrivateKey *identity, const guint8 static_public[PH_NOISE_KEY_LEN],
+                         GError **error)
+{
+  PayloadParts parts = { NULL, NULL };
+  GBytes *payload;
+
+  g_return_val_if_fail (identity != NULL && static_public != NULL, NULL);
+
+  if (!payload_parts_make (identity, static_public, &parts, error))
+    return NULL;
+  payload = payload_pack (&parts, NULL);
+  payload_parts_clear (&parts);
+  return payload;
+}
+
+/* The muxers a peer listed, as go-libp2p takes them (noise/transport.go
+ * transportEarlyDataHandler.Received): a list of more than this many counts as none, so that both
+ * sides agree on the result. */
+#define MAX_REMOTE_MUXERS 100
+
+static PhPublicKey *
+payload_verify (const guint8 *data, gsize len, const guint8 remote_static[PH_NOISE_KEY_LEN],
+                GStrv *muxers_out, GError **error)
 {
   Ph__Noise__NoiseHandshakePayload *payload;
   guint8 message[SIGNATURE_PREFIX_LEN + PH_NOISE_KEY_LEN];
   GError *local_error = NULL;
   PhPublicKey *key = NULL;
-
-  g_return_val_if_fail (data != NULL || len == 0, NULL);
-  g_return_val_if_fail (remote_static != NULL, NULL);
 
   /* It travels in one Noise message, so nothing larger is legitimate. */
   if (len > PH_NOISE_MAX_PLAINTEXT_LEN)
@@ -440,9 +522,29 @@ ph_noise_payload_verify (const guint8 *data, gsize len,
       goto out;
     }
 
+  if (muxers_out != NULL && payload->extensions != NULL && payload->extensions->n_stream_muxers > 0
+      && payload->extensions->n_stream_muxers <= MAX_REMOTE_MUXERS)
+    {
+      Ph__Noise__NoiseExtensions *extensions = payload->extensions;
+
+      *muxers_out = g_new0 (char *, extensions->n_stream_muxers + 1);
+      for (gsize i = 0; i < extensions->n_stream_muxers; i++)
+        (*muxers_out)[i] = g_strdup (extensions->stream_muxers[i]);
+    }
+
 out:
   ph__noise__noise_handshake_payload__free_unpacked (payload, NULL);
   return key;
+}
+
+PhPublicKey *
+ph_noise_payload_verify (const guint8 *data, gsize len,
+                         const guint8 remote_static[PH_NOISE_KEY_LEN], GError **error)
+{
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (remote_static != NULL, NULL);
+
+  return payload_verify (data, len, remote_static, NULL, error);
 }
 
 /* --- HandshakeState -------------------------------------------------------------------------- */
@@ -464,18 +566,23 @@ struct _PhNoiseHandshake
   guint8 ck[PH_NOISE_KEY_LEN];
   PhNoiseCipherState cipher;
 
-  /* Noise §5.3 s, e, rs, re */
-  guint8 s_private[PH_NOISE_KEY_LEN];
+  /* Noise §5.3 s, e, rs, re. Our keys stay in libcrypto's form from generation to the last DH:
+   * rebuilding one from its raw bytes for each DH made libcrypto derive its public key again, a
+   * second scalar multiplication (84 µs a DH instead of 40). */
+  EVP_PKEY *s_key;
   guint8 s_public[PH_NOISE_KEY_LEN];
-  gboolean has_s;
-  guint8 e_private[PH_NOISE_KEY_LEN];
+  PayloadParts s_parts; /* identity key and signature over s_public, once made or cached */
+  EVP_PKEY *e_key;
   guint8 e_public[PH_NOISE_KEY_LEN];
-  gboolean has_e;
   guint8 rs[PH_NOISE_KEY_LEN];
   guint8 re[PH_NOISE_KEY_LEN];
 
   PhPublicKey *remote_key;
   PhPeerId *remote_peer_id;
+
+  /* Inlined muxer negotiation (ph-noise-private.h): what we list, what the peer listed. */
+  GStrv local_muxers;
+  GStrv remote_muxers;
 };
 
 static void
@@ -485,7 +592,7 @@ mix_hash (PhNoiseHandshake *self, const guint8 *data, gsize len)
   unsigned int n = 0;
 
   /* SHA-256 only fails on allocation failure, which GLib treats as fatal anyway. */
-  if (ctx == NULL || EVP_DigestInit_ex (ctx, EVP_sha256 (), NULL) != 1
+  if (ctx == NULL || sha256 () == NULL || EVP_DigestInit_ex (ctx, sha256 (), NULL) != 1
       || EVP_DigestUpdate (ctx, self->h, sizeof self->h) != 1
       || (len > 0 && EVP_DigestUpdate (ctx, data, len) != 1)
       || EVP_DigestFinal_ex (ctx, self->h, &n) != 1 || n != sizeof self->h)
@@ -545,33 +652,156 @@ ph_noise_handshake_free (PhNoiseHandshake *self)
   g_clear_pointer (&self->test_payload, g_bytes_unref);
   g_clear_pointer (&self->remote_key, ph_public_key_unref);
   g_clear_pointer (&self->remote_peer_id, ph_peer_id_free);
+  g_clear_pointer (&self->s_key, EVP_PKEY_free);
+  payload_parts_clear (&self->s_parts);
+  g_clear_pointer (&self->e_key, EVP_PKEY_free);
+  g_clear_pointer (&self->local_muxers, g_strfreev);
+  g_clear_pointer (&self->remote_muxers, g_strfreev);
   OPENSSL_cleanse (self, sizeof *self);
   g_free (self);
 }
 
-static gboolean
-generate_keypair (guint8 private_key[PH_NOISE_KEY_LEN], guint8 public_key[PH_NOISE_KEY_LEN],
-                  GError **error)
+/* A new X25519 key pair: one scalar multiplication, for the public key. */
+static EVP_PKEY *
+generate_keypair (guint8 public_key[PH_NOISE_KEY_LEN], GError **error)
 {
-  if (RAND_priv_bytes (private_key, PH_NOISE_KEY_LEN) != 1)
-    return crypto_error (error, "random bytes");
-  return ph_noise_x25519_public_key (private_key, public_key, error);
+  EVP_PKEY *key = EVP_PKEY_Q_keygen (NULL, NULL, "X25519");
+  size_t len = PH_NOISE_KEY_LEN;
+
+  if (key == NULL || EVP_PKEY_get_raw_public_key (key, public_key, &len) != 1
+      || len != PH_NOISE_KEY_LEN)
+    {
+      EVP_PKEY_free (key);
+      crypto_error (error, "X25519 key generation");
+      return NULL;
+    }
+  return key;
+}
+
+static EVP_PKEY *
+keypair_from_private (const guint8 private_key[PH_NOISE_KEY_LEN],
+                      guint8 public_key[PH_NOISE_KEY_LEN])
+{
+  EVP_PKEY *key
+      = EVP_PKEY_new_raw_private_key (EVP_PKEY_X25519, NULL, private_key, PH_NOISE_KEY_LEN);
+  size_t len = PH_NOISE_KEY_LEN;
+
+  if (key != NULL
+      && (EVP_PKEY_get_raw_public_key (key, public_key, &len) != 1 || len != PH_NOISE_KEY_LEN))
+    g_clear_pointer (&key, EVP_PKEY_free);
+  return key;
+}
+
+/* The static key cache. noise-libp2p §Static Key Authentication: "a single static keypair may be
+ * generated when noise-libp2p is initialized and used for all sessions" (js-libp2p-noise keeps one
+ * per node); it is never written anywhere. One per identity, with the payload that signs it, so a
+ * handshake makes neither the key (one scalar multiplication) nor the signature (an Ed25519 sign,
+ * or milliseconds for an RSA identity). Forward secrecy rests on the ephemeral keys (ee, and es/se
+ * with a fresh e), which stay per handshake. A few identities at most are in use at once (ours,
+ * the port owner's); the oldest entry gives way. */
+#define STATIC_CACHE_SIZE 8
+
+typedef struct
+{
+  PhPublicKey *identity;
+  EVP_PKEY *key;
+  guint8 public_key[PH_NOISE_KEY_LEN];
+  PayloadParts parts;
+} StaticEntry;
+
+static GMutex static_cache_lock;
+static StaticEntry static_cache[STATIC_CACHE_SIZE];
+static guint static_cache_next;
+
+static gboolean
+static_cache_lookup (PhPublicKey *identity, EVP_PKEY **key, guint8 public_key[PH_NOISE_KEY_LEN],
+                     PayloadParts *parts)
+{
+  gboolean found = FALSE;
+
+  g_mutex_lock (&static_cache_lock);
+  for (guint i = 0; i < STATIC_CACHE_SIZE && !found; i++)
+    {
+      StaticEntry *entry = &static_cache[i];
+
+      if (entry->identity == NULL || !ph_public_key_equal (entry->identity, identity)
+          || EVP_PKEY_up_ref (entry->key) != 1)
+        continue;
+      *key = entry->key;
+      memcpy (public_key, entry->public_key, PH_NOISE_KEY_LEN);
+      parts->key = g_bytes_ref (entry->parts.key);
+      parts->sig = g_bytes_ref (entry->parts.sig);
+      found = TRUE;
+    }
+  g_mutex_unlock (&static_cache_lock);
+  return found;
+}
+
+static void
+static_cache_insert (PhPublicKey *identity, EVP_PKEY *key,
+                     const guint8 public_key[PH_NOISE_KEY_LEN], const PayloadParts *parts)
+{
+  StaticEntry *entry;
+
+  if (EVP_PKEY_up_ref (key) != 1)
+    return;
+  g_mutex_lock (&static_cache_lock);
+  /* Two handshakes may have made one at once: the one already there stays. */
+  for (guint i = 0; i < STATIC_CACHE_SIZE; i++)
+    if (static_cache[i].identity != NULL
+        && ph_public_key_equal (static_cache[i].identity, identity))
+      {
+        g_mutex_unlock (&static_cache_lock);
+        EVP_PKEY_free (key);
+        return;
+      }
+  entry = &static_cache[static_cache_next];
+  static_cache_next = (static_cache_next + 1) % STATIC_CACHE_SIZE;
+  g_clear_pointer (&entry->identity, ph_public_key_unref);
+  g_clear_pointer (&entry->key, EVP_PKEY_free);
+  payload_parts_clear (&entry->parts);
+  entry->identity = ph_public_key_ref (identity);
+  entry->key = key;
+  memcpy (entry->public_key, public_key, PH_NOISE_KEY_LEN);
+  entry->parts.key = g_bytes_ref (parts->key);
+  entry->parts.sig = g_bytes_ref (parts->sig);
+  g_mutex_unlock (&static_cache_lock);
 }
 
 static gboolean
 ensure_static (PhNoiseHandshake *self, GError **error)
 {
-  if (!self->has_s)
-    self->has_s = generate_keypair (self->s_private, self->s_public, error);
-  return self->has_s;
+  PhPublicKey *identity;
+
+  if (self->s_key != NULL)
+    return TRUE;
+  if (self->raw)
+    {
+      self->s_key = generate_keypair (self->s_public, error);
+      return self->s_key != NULL;
+    }
+
+  identity = ph_private_key_get_public_key (self->identity);
+  if (static_cache_lookup (identity, &self->s_key, self->s_public, &self->s_parts))
+    return TRUE;
+  self->s_key = generate_keypair (self->s_public, error);
+  if (self->s_key == NULL)
+    return FALSE;
+  if (!payload_parts_make (self->identity, self->s_public, &self->s_parts, error))
+    {
+      g_clear_pointer (&self->s_key, EVP_PKEY_free);
+      return FALSE;
+    }
+  static_cache_insert (identity, self->s_key, self->s_public, &self->s_parts);
+  return TRUE;
 }
 
 static gboolean
 ensure_ephemeral (PhNoiseHandshake *self, GError **error)
 {
-  if (!self->has_e)
-    self->has_e = generate_keypair (self->e_private, self->e_public, error);
-  return self->has_e;
+  if (self->e_key == NULL)
+    self->e_key = generate_keypair (self->e_public, error);
+  return self->e_key != NULL;
 }
 
 void
@@ -580,15 +810,17 @@ ph_noise_handshake_set_test_keys (PhNoiseHandshake *self, const guint8 *static_p
 {
   g_return_if_fail (self != NULL && self->step == 0);
 
+  /* A fixed static key is signed afresh, never cached. */
   if (static_private != NULL)
     {
-      memcpy (self->s_private, static_private, PH_NOISE_KEY_LEN);
-      self->has_s = ph_noise_x25519_public_key (self->s_private, self->s_public, NULL);
+      g_clear_pointer (&self->s_key, EVP_PKEY_free);
+      payload_parts_clear (&self->s_parts);
+      self->s_key = keypair_from_private (static_private, self->s_public);
     }
   if (ephemeral_private != NULL)
     {
-      memcpy (self->e_private, ephemeral_private, PH_NOISE_KEY_LEN);
-      self->has_e = ph_noise_x25519_public_key (self->e_private, self->e_public, NULL);
+      g_clear_pointer (&self->e_key, EVP_PKEY_free);
+      self->e_key = keypair_from_private (ephemeral_private, self->e_public);
     }
 }
 
@@ -629,12 +861,12 @@ mix_key (PhNoiseHandshake *self, const guint8 ikm[PH_NOISE_KEY_LEN], GError **er
 }
 
 static gboolean
-mix_dh (PhNoiseHandshake *self, const guint8 *private_key, const guint8 *public_key, GError **error)
+mix_dh (PhNoiseHandshake *self, EVP_PKEY *ours, const guint8 *public_key, GError **error)
 {
   guint8 shared[PH_NOISE_KEY_LEN];
   gboolean ok;
 
-  ok = ph_noise_x25519 (private_key, public_key, shared, error) && mix_key (self, shared, error);
+  ok = x25519_derive (ours, public_key, shared, error) && mix_key (self, shared, error);
   OPENSSL_cleanse (shared, sizeof shared);
   return ok;
 }
@@ -743,15 +975,15 @@ write_message (PhNoiseHandshake *self, const guint8 *payload, gsize payload_len,
           return FALSE;
         g_byte_array_append (out, self->e_public, PH_NOISE_KEY_LEN);
         mix_hash (self, self->e_public, PH_NOISE_KEY_LEN);
-        if (!mix_dh (self, self->e_private, self->re, error)
+        if (!mix_dh (self, self->e_key, self->re, error)
             || !encrypt_and_hash (self, self->s_public, PH_NOISE_KEY_LEN, out, error)
-            || !mix_dh (self, self->s_private, self->re, error))
+            || !mix_dh (self, self->s_key, self->re, error))
           return FALSE;
         break;
       case 2:
         if (!ensure_static (self, error)
             || !encrypt_and_hash (self, self->s_public, PH_NOISE_KEY_LEN, out, error)
-            || !mix_dh (self, self->s_private, self->re, error))
+            || !mix_dh (self, self->s_key, self->re, error))
           return FALSE;
         break;
       default:
@@ -803,12 +1035,14 @@ ph_noise_handshake_write_message (PhNoiseHandshake *self, GByteArray *out, GErro
       if (self->test_payload != NULL)
         payload = g_bytes_ref (self->test_payload);
       else if (!ensure_static (self, error)
-               || (payload = ph_noise_payload_encode (self->identity, self->s_public, error))
-                      == NULL)
+               || (self->s_parts.sig == NULL
+                   && !payload_parts_make (self->identity, self->s_public, &self->s_parts, error)))
         {
           self->failed = TRUE;
           return FALSE;
         }
+      else
+        payload = payload_pack (&self->s_parts, (const char *const *) self->local_muxers);
       data = g_bytes_get_data (payload, &len);
     }
   return write_message_checked (self, data, len, out, error);
@@ -846,12 +1080,12 @@ read_message (PhNoiseHandshake *self, const guint8 *data, gsize len, guint8 *pay
           return too_short (error, self->step, len);
         memcpy (self->re, data, PH_NOISE_KEY_LEN);
         mix_hash (self, self->re, PH_NOISE_KEY_LEN);
-        if (!mix_dh (self, self->e_private, self->re, error)
+        if (!mix_dh (self, self->e_key, self->re, error)
             || !decrypt_and_hash (self, data + PH_NOISE_KEY_LEN,
                                   PH_NOISE_KEY_LEN + PH_NOISE_TAG_LEN, rs, &rs_len, error))
           return FALSE;
         memcpy (self->rs, rs, PH_NOISE_KEY_LEN);
-        if (!mix_dh (self, self->e_private, self->rs, error))
+        if (!mix_dh (self, self->e_key, self->rs, error))
           return FALSE;
         data += 2 * PH_NOISE_KEY_LEN + PH_NOISE_TAG_LEN;
         len -= 2 * PH_NOISE_KEY_LEN + PH_NOISE_TAG_LEN;
@@ -862,7 +1096,7 @@ read_message (PhNoiseHandshake *self, const guint8 *data, gsize len, guint8 *pay
         if (!decrypt_and_hash (self, data, PH_NOISE_KEY_LEN + PH_NOISE_TAG_LEN, rs, &rs_len, error))
           return FALSE;
         memcpy (self->rs, rs, PH_NOISE_KEY_LEN);
-        if (!mix_dh (self, self->e_private, self->rs, error))
+        if (!mix_dh (self, self->e_key, self->rs, error))
           return FALSE;
         data += PH_NOISE_KEY_LEN + PH_NOISE_TAG_LEN;
         len -= PH_NOISE_KEY_LEN + PH_NOISE_TAG_LEN;
@@ -917,7 +1151,8 @@ accept_remote (PhNoiseHandshake *self, const guint8 *payload, gsize len, GError 
   PhPublicKey *key;
   PhPeerId *id;
 
-  key = ph_noise_payload_verify (payload, len, self->rs, error);
+  g_clear_pointer (&self->remote_muxers, g_strfreev);
+  key = payload_verify (payload, len, self->rs, &self->remote_muxers, error);
   if (key == NULL)
     return FALSE;
   id = ph_peer_id_from_public_key (key);
@@ -1016,8 +1251,9 @@ ph_noise_handshake_split (PhNoiseHandshake *self, PhNoiseCipherState **send_out,
   /* The handshake keys are of no further use; one split avoids two users of one nonce space. */
   OPENSSL_cleanse (self->ck, sizeof self->ck);
   OPENSSL_cleanse (&self->cipher, sizeof self->cipher);
-  OPENSSL_cleanse (self->s_private, sizeof self->s_private);
-  OPENSSL_cleanse (self->e_private, sizeof self->e_private);
+  /* The static key may live on in the cache; this handshake lets go of its reference. */
+  g_clear_pointer (&self->s_key, EVP_PKEY_free);
+  g_clear_pointer (&self->e_key, EVP_PKEY_free);
   self->split_done = TRUE;
   return TRUE;
 }
@@ -1307,10 +1543,55 @@ read_handshake_frame (PhDuplex *insecure, PhNoiseHandshake *hs, gint64 deadline,
   return ph_noise_handshake_read_message (hs, message, len, error);
 }
 
+void
+ph_noise_handshake_set_muxers (PhNoiseHandshake *self, const char *const *muxers)
+{
+  g_return_if_fail (self != NULL && !self->raw && self->step == 0);
+
+  g_clear_pointer (&self->local_muxers, g_strfreev);
+  if (muxers != NULL && muxers[0] != NULL)
+    self->local_muxers = g_strdupv ((char **) muxers);
+}
+
+const char *
+ph_noise_handshake_get_muxer (PhNoiseHandshake *self)
+{
+  char **initiator_list;
+  char **responder_list;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (!ph_noise_handshake_is_complete (self) || self->local_muxers == NULL
+      || self->remote_muxers == NULL)
+    return NULL;
+  /* inlined-muxer-negotiation.md: the first of the initiator's list that the responder listed
+   * too; go-libp2p's matchMuxers computes the same from the same two lists. */
+  initiator_list = self->initiator ? self->local_muxers : self->remote_muxers;
+  responder_list = self->initiator ? self->remote_muxers : self->local_muxers;
+  for (guint i = 0; initiator_list[i] != NULL; i++)
+    if (g_strv_contains ((const char *const *) responder_list, initiator_list[i]))
+      return initiator_list[i];
+  return NULL;
+}
+
 PhDuplex *
 ph_noise_secure (PhDuplex *insecure, gboolean initiator, PhPrivateKey *identity,
                  const PhPeerId *expected_remote, PhPeerId **remote_out, gint64 deadline,
                  GCancellable *cancellable, GError **error)
+{
+  g_return_val_if_fail (insecure != NULL, NULL);
+  g_return_val_if_fail (identity != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return ph_noise_secure_with_muxers (insecure, initiator, identity, expected_remote, NULL,
+                                      remote_out, NULL, deadline, cancellable, error);
+}
+
+PhDuplex *
+ph_noise_secure_with_muxers (PhDuplex *insecure, gboolean initiator, PhPrivateKey *identity,
+                             const PhPeerId *expected_remote, const char *const *muxers,
+                             PhPeerId **remote_out, char **muxer_out, gint64 deadline,
+                             GCancellable *cancellable, GError **error)
 {
   g_autoptr (PhNoiseHandshake) hs = NULL;
   PhNoiseDuplex *self;
@@ -1320,6 +1601,7 @@ ph_noise_secure (PhDuplex *insecure, gboolean initiator, PhPrivateKey *identity,
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   hs = ph_noise_handshake_new (initiator, identity, expected_remote);
+  ph_noise_handshake_set_muxers (hs, muxers);
   while (!ph_noise_handshake_is_complete (hs))
     {
       gboolean ok;
@@ -1349,5 +1631,7 @@ ph_noise_secure (PhDuplex *insecure, gboolean initiator, PhPrivateKey *identity,
   g_mutex_init (&self->write_mutex);
   if (remote_out != NULL)
     *remote_out = ph_peer_id_copy (ph_noise_handshake_get_remote_peer_id (hs));
+  if (muxer_out != NULL)
+    *muxer_out = g_strdup (ph_noise_handshake_get_muxer (hs));
   return &self->parent;
 }

@@ -14,6 +14,7 @@
 #include "p2p/ph-connection.h"
 #include "p2p/ph-listener.h"
 #include "p2p/ph-multistream.h"
+#include "p2p/ph-noise-private.h"
 #include "p2p/ph-noise.h"
 #include "p2p/ph-p2p-error.h"
 #include "p2p/ph-ping.h"
@@ -349,6 +350,23 @@ raw_wait_closed (GSocket *socket)
   return g_get_monotonic_time () - start;
 }
 
+/* Opens a stream with one protocol and sends its proposal at once, so that the listener's handler
+ * runs although we write nothing (the negotiation of a single protocol is optimistic: by itself the
+ * proposal would wait for our first read or write). */
+static PhDuplex *
+open_proposed (PhConnection *connection, const char *protocol)
+{
+  const char *protocols[] = { protocol, NULL };
+  g_autoptr (GError) error = NULL;
+  PhDuplex *stream = ph_connection_open_stream (connection, protocols, NULL, SOON, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (stream);
+  g_assert_true (ph_multistream_lazy_flush (stream, SOON, NULL, &error));
+  g_assert_no_error (error);
+  return stream;
+}
+
 /* --- Echo workers ------------------------------------------------------------------------- */
 
 typedef struct
@@ -617,6 +635,7 @@ test_stream_cap (gconstpointer data)
   g_autoptr (PhConnection) connection = NULL;
   PhDuplex *held[4];
   PhDuplex *extra;
+  guint8 byte;
 
   if (!have_family (family))
     {
@@ -629,15 +648,16 @@ test_stream_cap (gconstpointer data)
   connection = dial_ok (server, key, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (held); i++)
-    {
-      held[i] = ph_connection_open_stream (connection, hold, NULL, SOON, NULL, &error);
-      g_assert_no_error (error);
-    }
-  /* One stream over the cap is refused (reset) by the listener. */
+    held[i] = open_proposed (connection, HOLD_PROTOCOL);
+  /* One stream over the cap is refused (reset) by the listener. With one protocol the negotiation
+   * is optimistic: the refusal shows at the first read, and it is not taken for a `na`. */
   extra = ph_connection_open_stream (connection, hold, NULL, SOON, NULL, &error);
-  g_assert_null (extra);
+  g_assert_no_error (error);
+  g_assert_cmpint (ph_duplex_read (extra, &byte, 1, SOON, NULL, &error), ==, -1);
   g_assert_nonnull (error);
+  g_assert_false (g_error_matches (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION));
   g_clear_error (&error);
+  ph_duplex_free (extra);
 
   for (guint i = 0; i < G_N_ELEMENTS (held); i++)
     ph_duplex_free (held[i]);
@@ -688,6 +708,131 @@ test_unknown_protocol (gconstpointer data)
   stream = ph_connection_open_stream (connection, fallback, NULL, SOON, NULL, &error);
   g_assert_null (stream);
   g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+}
+
+/* One protocol: the stream comes back at once and the proposal rides with the first bytes (no
+ * round trip of its own). Those bytes reach the handler; a refusal shows at the first read as
+ * NEGOTIATION, and nothing is written after it; the connection carries on. */
+static void
+test_optimistic_stream (gconstpointer data)
+{
+  const char *family = data;
+  const char *echo[] = { ECHO_PROTOCOL, NULL };
+  const char *unknown[] = { "/porthole/test/unknown/1.0.0", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Server) server = NULL;
+  g_autoptr (PhPrivateKey) key = new_key ();
+  g_autoptr (PhConnection) connection = NULL;
+  g_autofree char *chosen = NULL;
+  PhDuplex *stream;
+  guint8 buffer[5];
+
+  if (!have_family (family))
+    {
+      g_test_skip ("no IPv6 loopback on this host");
+      return;
+    }
+  server = server_new (family, NULL);
+  connection = dial_ok (server, key, NULL);
+
+  stream = ph_connection_open_stream (connection, echo, &chosen, SOON, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (chosen, ==, ECHO_PROTOCOL);
+  g_assert_true (ph_duplex_write (stream, (const guint8 *) "hello", 5, SOON, NULL, &error));
+  g_assert_true (ph_duplex_read_exact (stream, buffer, 5, SOON, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (buffer, 5, "hello", 5);
+  g_assert_true (ph_multistream_lazy_is_confirmed (stream));
+  ph_duplex_free (stream);
+
+  /* The listener answers na, then reads our bytes as its next proposal; these announce one of
+   * 32 bytes, so it keeps waiting and the na is what we see. */
+  stream = ph_connection_open_stream (connection, unknown, NULL, SOON, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ph_duplex_write (stream, (const guint8 *) "\x20hello", 6, SOON, NULL, &error));
+  g_assert_cmpint (ph_duplex_read (stream, buffer, 1, SOON, NULL, &error), ==, -1);
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  g_clear_error (&error);
+  g_assert_false (ph_duplex_write (stream, buffer, 1, SOON, NULL, &error));
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  g_clear_error (&error);
+  g_assert_false (ph_duplex_close_write (stream, SOON, NULL, &error));
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  g_clear_error (&error);
+  ph_duplex_free (stream);
+
+  /* Here the bytes make a malformed proposal, and the listener resets the stream right after its
+   * na (js and go do the same). yamux drops what a reset stream still held, so the na may be lost
+   * with it: the first read fails either way, cleanly, and returns no data. */
+  for (guint i = 0; i < 20; i++)
+    {
+      stream = ph_connection_open_stream (connection, unknown, NULL, SOON, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (ph_duplex_write (stream, (const guint8 *) "\x05hello", 6, SOON, NULL, &error));
+      g_assert_cmpint (ph_duplex_read (stream, buffer, 1, SOON, NULL, &error), ==, -1);
+      if (!g_error_matches (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION))
+        g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_CLOSED);
+      g_clear_error (&error);
+      g_assert_false (ph_multistream_lazy_is_confirmed (stream));
+      ph_duplex_free (stream);
+    }
+
+  g_assert_true (ph_connection_ping (connection, 1, NULL, SOON, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (ph_connection_is_closed (connection, NULL));
+}
+
+/* A dialer that lists yamux in Noise message 3 (as go and js do) starts yamux right after the
+ * handshake: our listener listed it in message 2, so no multistream round follows. */
+static void
+test_inlined_muxer (gconstpointer data)
+{
+  const char *family = data;
+  const char *security[] = { PH_NOISE_PROTOCOL_ID, NULL };
+  const char *muxers[] = { "/mplex/6.7.0", PH_YAMUX_PROTOCOL_ID, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Server) server = NULL;
+  g_autoptr (PhPrivateKey) key = new_key ();
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (PhPeerId) remote = NULL;
+  g_autoptr (PhYamuxSession) session = NULL;
+  g_autoptr (Inbound) inbound = NULL;
+  g_autofree char *muxer = NULL;
+  const char *echo[] = { ECHO_PROTOCOL, NULL };
+  PhDuplex *io;
+  PhDuplex *secure;
+  PhDuplex *stream;
+  guint8 buffer[2];
+
+  if (!have_family (family))
+    {
+      g_test_skip ("no IPv6 loopback on this host");
+      return;
+    }
+  server = server_new (family, NULL);
+  socket = raw_connect (server->addr);
+  io = ph_duplex_new_for_socket (socket);
+  g_assert_true (ph_multistream_select (io, security, NULL, SOON, NULL, &error));
+  g_assert_no_error (error);
+  secure = ph_noise_secure_with_muxers (io, TRUE, key, server->peer, muxers, &remote, &muxer, SOON,
+                                        NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (muxer, ==, PH_YAMUX_PROTOCOL_ID);
+  /* yamux frames at once: a multistream header here would break the session. */
+  session = ph_yamux_session_new (secure, TRUE, NULL);
+  g_assert_true (ph_yamux_session_ping (session, NULL, SOON, NULL, &error));
+  g_assert_no_error (error);
+  stream = ph_yamux_session_open_stream (session, SOON, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ph_multistream_select (stream, echo, NULL, SOON, NULL, &error));
+  g_assert_true (ph_duplex_write (stream, (const guint8 *) "hi", 2, SOON, NULL, &error));
+  g_assert_true (ph_duplex_read_exact (stream, buffer, 2, SOON, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (buffer, 2, "hi", 2);
+  ph_duplex_free (stream);
+  inbound = next_inbound (server->inbound);
+  g_assert_no_error (inbound->error);
+  g_assert_nonnull (inbound->connection);
 }
 
 /* kubo proposes /tls/1.0.0 first; the listener must answer `na` and then take /noise. */
@@ -832,6 +977,127 @@ test_dial_failures (gconstpointer data)
   g_assert_cmpuint (count_fds (), ==, fds - 1);
 }
 
+/* A dialer that lists no muxer in Noise gets the multistream round for yamux; proposed
+ * optimistically, as our dialer does with such a listener, the yamux frames follow the proposal
+ * before any echo, and the session reads the echo in front of the first frame. */
+static void
+test_lazy_muxer (gconstpointer data)
+{
+  const char *family = data;
+  const char *security[] = { PH_NOISE_PROTOCOL_ID, NULL };
+  const char *echo[] = { ECHO_PROTOCOL, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (Server) server = NULL;
+  g_autoptr (PhPrivateKey) key = new_key ();
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (PhYamuxSession) session = NULL;
+  g_autoptr (Inbound) inbound = NULL;
+  g_autofree char *muxer = NULL;
+  PhDuplex *io;
+  PhDuplex *secure;
+  PhDuplex *muxed;
+  PhDuplex *stream;
+  guint8 buffer[2];
+
+  if (!have_family (family))
+    {
+      g_test_skip ("no IPv6 loopback on this host");
+      return;
+    }
+  server = server_new (family, NULL);
+  socket = raw_connect (server->addr);
+  io = ph_duplex_new_for_socket (socket);
+  g_assert_true (ph_multistream_select (io, security, NULL, SOON, NULL, &error));
+  secure = ph_noise_secure_with_muxers (io, TRUE, key, server->peer, NULL, NULL, &muxer, SOON, NULL,
+                                        &error);
+  g_assert_no_error (error);
+  g_assert_null (muxer);
+  muxed = ph_multistream_select_lazy (secure, PH_YAMUX_PROTOCOL_ID, &error);
+  g_assert_no_error (error);
+  g_assert_true (ph_multistream_lazy_flush (muxed, SOON, NULL, &error));
+  session = ph_yamux_session_new (muxed, TRUE, NULL);
+  stream = ph_yamux_session_open_stream (session, SOON, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ph_multistream_select (stream, echo, NULL, SOON, NULL, &error));
+  g_assert_true (ph_duplex_write (stream, (const guint8 *) "hi", 2, SOON, NULL, &error));
+  g_assert_true (ph_duplex_read_exact (stream, buffer, 2, SOON, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (buffer, 2, "hi", 2);
+  g_assert_true (ph_multistream_lazy_is_confirmed (muxed));
+  ph_duplex_free (stream);
+  inbound = next_inbound (server->inbound);
+  g_assert_no_error (inbound->error);
+}
+
+typedef struct
+{
+  GSocket *listening;
+  GBytes *received;
+} Refuser;
+
+/* Accepts one connection, reads what the dialer sends at once, answers the multistream header and
+ * `na`, and waits for the dialer to go. */
+static gpointer
+refuse_noise_thread (gpointer data)
+{
+  static const char answer[] = "\x13/multistream/1.0.0\n\x03na\n";
+  Refuser *r = data;
+  g_autoptr (GSocket) socket = g_socket_accept (r->listening, NULL, NULL);
+  gchar buffer[512];
+  gssize n;
+
+  g_assert_nonnull (socket);
+  g_socket_set_timeout (socket, 10);
+  n = g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL);
+  g_assert_cmpint (n, >, 0);
+  r->received = g_bytes_new (buffer, (gsize) n);
+  g_assert_cmpint (g_socket_send (socket, answer, sizeof answer - 1, NULL, NULL), ==,
+                   sizeof answer - 1);
+  while (g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL) > 0)
+    ;
+  return NULL;
+}
+
+/* The dialer sends the header, `/noise` and Noise message 1 in one segment, before any answer; a
+ * listener that refuses /noise fails the dial with NEGOTIATION. */
+static void
+test_noise_refused (gconstpointer data)
+{
+  const char *family = data;
+  static const char proposal[] = "\x13/multistream/1.0.0\n\x07/noise\n";
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhPrivateKey) key = new_key ();
+  g_autoptr (GSocket) listening = NULL;
+  g_autoptr (PhMultiaddr) addr = NULL;
+  Refuser refuser = { 0 };
+  PhConnection *connection;
+  GThread *thread;
+  const guint8 *received;
+  gsize len;
+
+  if (!have_family (family))
+    {
+      g_test_skip ("no IPv6 loopback on this host");
+      return;
+    }
+  listening = mute_listener (family, &addr);
+  refuser.listening = listening;
+  thread = g_thread_new ("refuser", refuse_noise_thread, &refuser);
+  connection = ph_connection_dial (addr, key, NULL, NULL, SOON, NULL, &error);
+  g_assert_null (connection);
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  g_assert_nonnull (strstr (error->message, "/noise"));
+  g_thread_join (thread);
+
+  /* Header, proposal, then message 1: a 2-byte length of 32 and the ephemeral key. */
+  received = g_bytes_get_data (refuser.received, &len);
+  g_assert_cmpuint (len, ==, sizeof proposal - 1 + 2 + 32);
+  g_assert_cmpmem (received, sizeof proposal - 1, proposal, sizeof proposal - 1);
+  g_assert_cmpint (received[sizeof proposal - 1], ==, 0);
+  g_assert_cmpint (received[sizeof proposal], ==, 32);
+  g_bytes_unref (refuser.received);
+}
+
 static void
 test_stop_prompt (gconstpointer data)
 {
@@ -842,7 +1108,6 @@ test_stop_prompt (gconstpointer data)
   g_autoptr (PhConnection) a = NULL;
   g_autoptr (PhConnection) b = NULL;
   g_autoptr (GSocket) silent = NULL;
-  const char *hold[] = { HOLD_PROTOCOL, NULL };
   PhDuplex *held;
   gint64 start;
   guint fds, threads;
@@ -858,8 +1123,7 @@ test_stop_prompt (gconstpointer data)
   a = dial_ok (server, key, NULL);
   b = dial_ok (server, key, NULL);
   /* A handler that would run 10 s, and a peer stuck in its handshake. */
-  held = ph_connection_open_stream (a, hold, NULL, SOON, NULL, &error);
-  g_assert_no_error (error);
+  held = open_proposed (a, HOLD_PROTOCOL);
   silent = raw_connect (server->addr);
   g_usleep (50 * 1000);
 
@@ -1014,8 +1278,6 @@ static void
 test_unref_during_handler (gconstpointer data)
 {
   const char *family = data;
-  const char *keep[] = { KEEP_PROTOCOL, NULL };
-  const char *hold[] = { HOLD_PROTOCOL, NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (Server) server = NULL;
   g_autoptr (PhPrivateKey) key = new_key ();
@@ -1042,8 +1304,7 @@ test_unref_during_handler (gconstpointer data)
   /* Our last reference goes while a handler runs: the connection closes at once anyway. */
   connection = dial_ok (server, key, &opts);
   inbound = next_inbound (server->inbound);
-  stream = ph_connection_open_stream (inbound->connection, hold, NULL, SOON, NULL, &error);
-  g_assert_no_error (error);
+  stream = open_proposed (inbound->connection, HOLD_PROTOCOL);
   g_usleep (50 * 1000);
   start = g_get_monotonic_time ();
   ph_connection_unref (connection);
@@ -1055,8 +1316,7 @@ test_unref_during_handler (gconstpointer data)
   /* A handler holds the last reference: the connection closes when it drops it, on its thread. */
   connection = dial_ok (server, key, &opts);
   inbound = next_inbound (server->inbound);
-  stream = ph_connection_open_stream (inbound->connection, keep, NULL, SOON, NULL, &error);
-  g_assert_no_error (error);
+  stream = open_proposed (inbound->connection, KEEP_PROTOCOL);
   g_assert_cmpint (GPOINTER_TO_INT (g_async_queue_timeout_pop (events, WAIT_US)), ==, 1);
   ph_connection_unref (connection);
   g_assert_false (ph_connection_is_closed (inbound->connection, NULL));
@@ -1146,6 +1406,10 @@ add_family_tests (const char *family)
     { "stream-cap", test_stream_cap },
     { "unknown-protocol", test_unknown_protocol },
     { "tls-first", test_tls_first },
+    { "optimistic-stream", test_optimistic_stream },
+    { "inlined-muxer", test_inlined_muxer },
+    { "noise-refused", test_noise_refused },
+    { "lazy-muxer", test_lazy_muxer },
     { "dial-failures", test_dial_failures },
     { "stop-prompt", test_stop_prompt },
     { "fd-cycles", test_fd_cycles },

@@ -704,6 +704,550 @@ test_over_tcp (void)
   negotiation_clear (&listener);
 }
 
+/* Optimistic negotiation (ph_multistream_select_lazy) */
+
+/* A duplex that counts the writes made on the one under it. */
+typedef struct
+{
+  PhDuplex parent;
+  PhDuplex *inner;
+  guint writes;
+  gsize first_write_len;
+} Counter;
+
+static gssize
+counter_read (PhDuplex *duplex, guint8 *buffer, gsize len, gint64 deadline,
+              GCancellable *cancellable, GError **error)
+{
+  return ph_duplex_read (((Counter *) duplex)->inner, buffer, len, deadline, cancellable, error);
+}
+
+static gboolean
+counter_write (PhDuplex *duplex, const guint8 *data, gsize len, gint64 deadline,
+               GCancellable *cancellable, GError **error)
+{
+  Counter *self = (Counter *) duplex;
+
+  if (self->writes++ == 0)
+    self->first_write_len = len;
+  return ph_duplex_write (self->inner, data, len, deadline, cancellable, error);
+}
+
+static gboolean
+counter_close_write (PhDuplex *duplex, gint64 deadline, GCancellable *cancellable, GError **error)
+{
+  return ph_duplex_close_write (((Counter *) duplex)->inner, deadline, cancellable, error);
+}
+
+static void
+counter_free (PhDuplex *duplex)
+{
+  /* The test owns the counter; the lazy duplex frees only what is under it. */
+  ph_duplex_free (((Counter *) duplex)->inner);
+  ((Counter *) duplex)->inner = NULL;
+}
+
+static const PhDuplexVTable counter_vtable = {
+  counter_read,
+  counter_write,
+  counter_close_write,
+  counter_free,
+};
+
+static PhDuplex *
+lazy_new (PhDuplex *io, const char *protocol)
+{
+  g_autoptr (GError) error = NULL;
+  PhDuplex *lazy = ph_multistream_select_lazy (io, protocol, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (lazy);
+  return lazy;
+}
+
+typedef struct
+{
+  PhDuplex *io;
+  const char *const *supported;
+  gsize expect_len; /* bytes the listener reads after negotiating, then echoes */
+  gboolean ok;
+  char *chosen;
+  GBytes *received;
+  GError *error;
+} Listener;
+
+static gpointer
+listener_thread (gpointer data)
+{
+  Listener *l = data;
+  g_autofree guint8 *buffer = g_malloc (l->expect_len + 1);
+
+  l->ok = ph_multistream_handle (l->io, l->supported, &l->chosen, ph_deadline_in (5000), NULL,
+                                 &l->error)
+          && ph_duplex_read_exact (l->io, buffer, l->expect_len, ph_deadline_in (5000), NULL,
+                                   &l->error)
+          && ph_duplex_write (l->io, buffer, l->expect_len, ph_deadline_in (5000), NULL, &l->error);
+  if (l->ok)
+    l->received = g_bytes_new (buffer, l->expect_len);
+  return NULL;
+}
+
+static void
+listener_clear (Listener *l)
+{
+  g_clear_pointer (&l->chosen, g_free);
+  g_clear_pointer (&l->received, g_bytes_unref);
+  g_clear_error (&l->error);
+}
+
+/* Header, proposal and the first protocol bytes leave in one write, with no answer waited for;
+ * the listener's handler gets the bytes; the echo is checked at the first read. */
+static void
+test_lazy_pipelined (void)
+{
+  static const char *const supported[] = { "/tls/1.0.0", "/ipfs/ping/1.0.0", NULL };
+  g_autoptr (PhDuplex) lazy = NULL;
+  g_autoptr (GError) error = NULL;
+  PhDuplex *a;
+  PhDuplex *b;
+  Counter counter = { { &counter_vtable }, NULL, 0, 0 };
+  Listener listener = { 0 };
+  GThread *thread;
+  guint8 buffer[32];
+
+  ph_duplex_new_pipe_pair (&a, &b);
+  counter.inner = a;
+  lazy = lazy_new (&counter.parent, "/ipfs/ping/1.0.0");
+  g_assert_cmpuint (counter.writes, ==, 0);
+  g_assert_false (ph_multistream_lazy_is_confirmed (lazy));
+
+  /* Nobody listens yet: the write returns at once all the same. */
+  write_all (lazy, "32 bytes of ping payload, random", 32);
+  g_assert_cmpuint (counter.writes, ==, 1);
+  g_assert_cmpuint (counter.first_write_len, ==, 20 + 18 + 32);
+
+  listener = (Listener){ b, supported, 32 };
+  thread = g_thread_new ("listener", listener_thread, &listener);
+  g_assert_true (ph_duplex_read_exact (lazy, buffer, 32, ph_deadline_in (5000), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (buffer, 32, "32 bytes of ping payload, random", 32);
+  g_assert_true (ph_multistream_lazy_is_confirmed (lazy));
+  g_thread_join (thread);
+  g_assert_no_error (listener.error);
+  g_assert_cmpstr (listener.chosen, ==, "/ipfs/ping/1.0.0");
+  ASSERT_BYTES (listener.received, "32 bytes of ping payload, random");
+  g_assert_cmpuint (counter.writes, ==, 1);
+
+  /* Past the negotiation the duplex is the stream itself. */
+  write_all (lazy, "more", 4);
+  g_assert_true (ph_duplex_read_exact (b, buffer, 4, ph_deadline_in (5000), NULL, &error));
+  g_assert_cmpmem (buffer, 4, "more", 4);
+  write_all (b, "back", 4);
+  g_assert_true (ph_duplex_read_exact (lazy, buffer, 4, ph_deadline_in (5000), NULL, &error));
+  g_assert_cmpmem (buffer, 4, "back", 4);
+  listener_clear (&listener);
+  g_clear_pointer (&lazy, ph_duplex_free);
+  ph_duplex_free (b);
+}
+
+/* A listener that refuses: the first read fails cleanly with NEGOTIATION, and so does everything
+ * after it; the bytes sent with the proposal never reach a handler. */
+static void
+test_lazy_na (void)
+{
+  static const char *const supported[] = { "/other/1.0.0", NULL };
+  g_autoptr (PhDuplex) lazy = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GError) listener_error = NULL;
+  PhDuplex *a;
+  PhDuplex *b;
+  guint8 byte;
+
+  ph_duplex_new_pipe_pair (&a, &b);
+  lazy = lazy_new (a, "/libp2p/autonat/2/dial-request");
+  /* A request that is not a multistream message: the listener, expecting another proposal after
+   * its na, takes it for a malformed one. */
+  write_all (lazy, "\x05\x0a\x03\x01\x02\x03", 6);
+  g_assert_false (
+      ph_multistream_handle (b, supported, NULL, ph_deadline_in (5000), NULL, &listener_error));
+  g_assert_error (listener_error, PH_P2P_ERROR, PH_P2P_ERROR_MALFORMED);
+
+  g_assert_cmpint (ph_duplex_read (lazy, &byte, 1, ph_deadline_in (5000), NULL, &error), ==, -1);
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  g_assert_nonnull (strstr (error->message, "/libp2p/autonat/2/dial-request"));
+  g_clear_error (&error);
+  g_assert_false (ph_multistream_lazy_is_confirmed (lazy));
+  /* Sticky, for both sides of the duplex: nothing more goes to a peer that refused. */
+  g_assert_cmpint (ph_duplex_read (lazy, &byte, 1, ph_deadline_in (5000), NULL, &error), ==, -1);
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  g_clear_error (&error);
+  g_assert_false (ph_duplex_write (lazy, &byte, 1, ph_deadline_in (5000), NULL, &error));
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  g_clear_error (&error);
+  g_assert_false (ph_duplex_close_write (lazy, ph_deadline_in (5000), NULL, &error));
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  g_clear_error (&error);
+  g_assert_false (ph_multistream_lazy_flush (lazy, ph_deadline_in (5000), NULL, &error));
+  g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+  ph_duplex_free (b);
+}
+
+/* A dialer that only reads (identify's requester) still proposes: its first read sends the
+ * proposal, then waits for the answer and what follows it. */
+static gpointer
+identify_listener_thread (gpointer data)
+{
+  static const char *const supported[] = { "/ipfs/id/1.0.0", NULL };
+  Negotiation *n = data;
+
+  n->ok = ph_multistream_handle (n->io, supported, &n->chosen, n->deadline, NULL, &n->error)
+          && ph_duplex_write (n->io, (const guint8 *) "identify", 8, n->deadline, NULL, &n->error)
+          && ph_duplex_close_write (n->io, n->deadline, NULL, &n->error);
+  return NULL;
+}
+
+static void
+test_lazy_read_first (void)
+{
+  g_autoptr (PhDuplex) b = NULL;
+  g_autoptr (PhDuplex) lazy = NULL;
+  g_autoptr (GBytes) answer = NULL;
+  Negotiation listener = { 0 };
+  PhDuplex *a;
+  GThread *thread;
+
+  ph_duplex_new_pipe_pair (&a, &b);
+  lazy = lazy_new (a, "/ipfs/id/1.0.0");
+  listener = (Negotiation){ b, NULL, TRUE, ph_deadline_in (5000) };
+  thread = g_thread_new ("listener", identify_listener_thread, &listener);
+  answer = drain (lazy);
+  ASSERT_BYTES (answer, "identify");
+  g_thread_join (thread);
+  g_assert_no_error (listener.error);
+  g_assert_cmpstr (listener.chosen, ==, "/ipfs/id/1.0.0");
+  negotiation_clear (&listener);
+}
+
+/* The answer in pieces, a deadline in the middle of it: the read fails with TIMED_OUT, the next
+ * one picks up where it stopped; bytes behind the echo in the same write are data. */
+static void
+test_lazy_resumes_after_deadline (void)
+{
+  g_autoptr (PhDuplex) a = NULL;
+  g_autoptr (PhDuplex) b = NULL;
+  g_autoptr (PhDuplex) lazy = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) rest = NULL;
+  guint8 byte;
+
+  ph_duplex_new_pipe_pair (&a, &b);
+  lazy = lazy_new (g_steal_pointer (&a), "/noise");
+  g_assert_true (ph_multistream_lazy_flush (lazy, ph_deadline_in (5000), NULL, &error));
+  g_assert_no_error (error);
+  write_all (b, HEADER "\x07/noi", 25);
+  g_assert_cmpint (ph_duplex_read (lazy, &byte, 1, ph_deadline_in (100), NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+  g_assert_false (ph_multistream_lazy_is_confirmed (lazy));
+
+  write_all (b, "se\nDATA", 7);
+  g_assert_true (ph_duplex_close_write (b, ph_deadline_in (5000), NULL, &error));
+  rest = drain (lazy);
+  ASSERT_BYTES (rest, "DATA");
+  g_assert_true (ph_multistream_lazy_is_confirmed (lazy));
+
+  /* The flush sent header and proposal, and only once. */
+  g_assert_true (ph_duplex_close_write (lazy, ph_deadline_in (5000), NULL, &error));
+  g_clear_pointer (&rest, g_bytes_unref);
+  rest = drain (b);
+  ASSERT_BYTES (rest, HEADER "\x07/noise\n");
+}
+
+/* Messages split into single bytes, as the answer of a lazy proposal. */
+static void
+test_lazy_split_answer (void)
+{
+  static const char wire[] = HEADER "\x07/noise\n"
+                                    "tail";
+  g_autoptr (PhDuplex) a = NULL;
+  g_autoptr (PhDuplex) b = NULL;
+  g_autoptr (PhDuplex) lazy = NULL;
+  g_autoptr (GError) error = NULL;
+  Trickle trickle;
+  GThread *thread;
+  guint8 buffer[4];
+
+  ph_duplex_new_pipe_pair (&a, &b);
+  lazy = lazy_new (g_steal_pointer (&a), "/noise");
+  trickle = (Trickle){ b, wire, sizeof wire - 1 };
+  thread = g_thread_new ("trickle", trickle_thread, &trickle);
+  g_assert_true (ph_duplex_read_exact (lazy, buffer, 4, ph_deadline_in (5000), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (buffer, 4, "tail", 4);
+  g_thread_join (thread);
+}
+
+typedef struct
+{
+  PhDuplex *lazy;
+  gboolean ok;
+  GError *error;
+} CloseJob;
+
+static gpointer
+write_and_close_thread (gpointer data)
+{
+  CloseJob *job = data;
+
+  job->ok = ph_duplex_write (job->lazy, (const guint8 *) "x", 1, ph_deadline_in (5000), NULL,
+                             &job->error)
+            && ph_duplex_close_write (job->lazy, ph_deadline_in (5000), NULL, &job->error);
+  return NULL;
+}
+
+/* close_write waits for the listener's answer: a listener must not see the end of the stream
+ * before it has negotiated (js-libp2p resets such a stream). */
+static void
+test_lazy_close_waits_for_answer (void)
+{
+  static const char sent[] = HEADER "\x06/echo\n"
+                                    "x";
+  g_autoptr (PhDuplex) b = NULL;
+  g_autoptr (PhDuplex) lazy = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 buffer[sizeof sent - 1];
+  CloseJob job = { 0 };
+  PhDuplex *a;
+  GThread *thread;
+
+  ph_duplex_new_pipe_pair (&a, &b);
+  lazy = lazy_new (a, "/echo");
+  job.lazy = lazy;
+  thread = g_thread_new ("dialer", write_and_close_thread, &job);
+  g_assert_true (
+      ph_duplex_read_exact (b, buffer, sizeof buffer, ph_deadline_in (5000), NULL, &error));
+  g_assert_cmpmem (buffer, sizeof buffer, sent, sizeof sent - 1);
+  /* No end of stream while we have not answered. */
+  g_assert_cmpint (ph_duplex_read (b, buffer, 1, ph_deadline_in (200), NULL, &error), ==, -1);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_clear_error (&error);
+
+  write_all (b, HEADER "\x06/echo\n", 27);
+  g_assert_cmpint (ph_duplex_read (b, buffer, 1, ph_deadline_in (5000), NULL, &error), ==, 0);
+  g_assert_no_error (error);
+  g_thread_join (thread);
+  g_assert_no_error (job.error);
+  g_assert_true (job.ok);
+  g_assert_true (ph_multistream_lazy_is_confirmed (lazy));
+}
+
+typedef struct
+{
+  PhDuplex *lazy;
+  GBytes *received;
+  GError *error;
+} ReadJob;
+
+static gpointer
+drain_thread (gpointer data)
+{
+  ReadJob *job = data;
+
+  job->received = ph_duplex_read_to_end (job->lazy, 1024, ph_deadline_in (5000), NULL, &job->error);
+  return NULL;
+}
+
+/* A reader and close_write both waiting for the answer, from two threads: one reads it, the
+ * other waits for it, and the bytes behind the echo go to the reader. Then the same with a
+ * refusal: both fail with NEGOTIATION. */
+static void
+test_lazy_concurrent_reader_and_close (void)
+{
+  for (guint refuse = 0; refuse < 2; refuse++)
+    {
+      g_autoptr (PhDuplex) b = NULL;
+      g_autoptr (PhDuplex) lazy = NULL;
+      g_autoptr (GError) error = NULL;
+      ReadJob job = { 0 };
+      PhDuplex *a;
+      GThread *reader;
+      gboolean closed;
+
+      ph_duplex_new_pipe_pair (&a, &b);
+      lazy = lazy_new (a, "/echo");
+      job.lazy = lazy;
+      reader = g_thread_new ("reader", drain_thread, &job);
+      g_usleep (20 * 1000);
+      if (refuse)
+        write_all (b, HEADER NA, 24);
+      else
+        {
+          write_all (b, HEADER "\x06/echo\nafter", 32);
+          g_assert_true (ph_duplex_close_write (b, ph_deadline_in (5000), NULL, NULL));
+        }
+      closed = ph_duplex_close_write (lazy, ph_deadline_in (5000), NULL, &error);
+      g_thread_join (reader);
+      if (refuse)
+        {
+          g_assert_false (closed);
+          g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+          g_assert_error (job.error, PH_P2P_ERROR, PH_P2P_ERROR_NEGOTIATION);
+          g_assert_null (job.received);
+        }
+      else
+        {
+          g_assert_no_error (error);
+          g_assert_true (closed);
+          g_assert_no_error (job.error);
+          ASSERT_BYTES (job.received, "after");
+        }
+      g_clear_pointer (&job.received, g_bytes_unref);
+      g_clear_error (&job.error);
+    }
+}
+
+/* Every malformed or unexpected answer fails the first read with the error the blocking dialer
+ * gives for it, and every read after it too. */
+static void
+test_lazy_scripted_failures (void)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (failing_scripts); i++)
+    {
+      const Script *s = &failing_scripts[i];
+      g_autoptr (PhDuplex) b = NULL;
+      g_autoptr (PhDuplex) lazy = NULL;
+      g_autoptr (GError) error = NULL;
+      PhDuplex *a;
+      guint8 byte;
+
+      if (s->listener)
+        continue;
+      g_test_message ("case: %s", s->name);
+      ph_duplex_new_pipe_pair (&a, &b);
+      lazy = lazy_new (a, "/noise");
+      write_all (lazy, "early", 5);
+      write_all (b, s->wire, s->len);
+      g_assert_true (ph_duplex_close_write (b, ph_deadline_in (5000), NULL, NULL));
+      g_assert_cmpint (ph_duplex_read (lazy, &byte, 1, ph_deadline_in (5000), NULL, &error), ==,
+                       -1);
+      g_assert_error (error, PH_P2P_ERROR, s->code);
+      g_clear_error (&error);
+      g_assert_cmpint (ph_duplex_read (lazy, &byte, 1, ph_deadline_in (5000), NULL, &error), ==,
+                       -1);
+      g_assert_error (error, PH_P2P_ERROR, s->code);
+      g_assert_false (ph_multistream_lazy_is_confirmed (lazy));
+    }
+}
+
+/* A proposal that cannot be encoded fails before anything is sent, and the duplex under it goes. */
+static void
+test_lazy_refuses_bad_proposal (void)
+{
+  static const char *const bad[] = { "/bad\nproto", "\xff/x" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (PhDuplex) b = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) sent = NULL;
+      PhDuplex *a;
+
+      ph_duplex_new_pipe_pair (&a, &b);
+      g_assert_null (ph_multistream_select_lazy (a, bad[i], &error));
+      g_assert_error (error, PH_P2P_ERROR, PH_P2P_ERROR_MALFORMED);
+      sent = drain (b);
+      g_assert_cmpuint (g_bytes_get_size (sent), ==, 0);
+    }
+}
+
+/* A first write larger than one frame: the start rides with the proposal, the rest follows, all
+ * of it in order. */
+static void
+test_lazy_large_first_write (void)
+{
+  static const char *const supported[] = { "/bulk", NULL };
+  const gsize size = 100 * 1024;
+  g_autoptr (PhDuplex) lazy = NULL;
+  g_autofree guint8 *payload = g_malloc (size);
+  g_autofree guint8 *echoed = g_malloc (size);
+  g_autoptr (GError) error = NULL;
+  PhDuplex *a;
+  PhDuplex *b;
+  Counter counter = { { &counter_vtable }, NULL, 0, 0 };
+  Listener listener;
+  GThread *thread;
+
+  for (gsize i = 0; i < size; i++)
+    payload[i] = (guint8) (i * 7);
+  ph_duplex_new_pipe_pair (&a, &b);
+  counter.inner = a;
+  lazy = lazy_new (&counter.parent, "/bulk");
+  listener = (Listener){ b, supported, size };
+  thread = g_thread_new ("listener", listener_thread, &listener);
+  write_all (lazy, payload, size);
+  g_assert_cmpuint (counter.writes, ==, 2);
+  g_assert_cmpuint (counter.first_write_len, <=, 16 * 1024);
+  g_assert_true (ph_duplex_read_exact (lazy, echoed, size, ph_deadline_in (5000), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (echoed, size, payload, size);
+  g_thread_join (thread);
+  g_assert_no_error (listener.error);
+  g_assert_cmpmem (g_bytes_get_data (listener.received, NULL), size, payload, size);
+  listener_clear (&listener);
+  g_clear_pointer (&lazy, ph_duplex_free);
+  ph_duplex_free (b);
+}
+
+/* The lazy dialer against the blocking listener over loopback TCP: header, proposal and data in
+ * one segment, the listener's answer and reply read back. */
+static void
+test_lazy_over_tcp (void)
+{
+  static const char *const supported[] = { "/noise", NULL };
+  g_autoptr (GSocketListener) server = g_socket_listener_new ();
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) effective = NULL;
+  g_autoptr (GSocket) client_socket = NULL;
+  g_autoptr (GSocket) server_socket = NULL;
+  g_autoptr (PhDuplex) lazy = NULL;
+  g_autoptr (PhDuplex) b = NULL;
+  g_autoptr (GError) error = NULL;
+  Listener listener;
+  GThread *thread;
+  guint8 buffer[34];
+
+  g_socket_listener_add_address (server, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL,
+                                 &effective, &error);
+  g_assert_no_error (error);
+  client_socket
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_connect (client_socket, effective, NULL, &error);
+  g_assert_no_error (error);
+  server_socket = g_socket_listener_accept_socket (server, NULL, NULL, &error);
+  g_assert_no_error (error);
+  lazy = lazy_new (ph_duplex_new_for_socket (client_socket), "/noise");
+  b = ph_duplex_new_for_socket (server_socket);
+
+  write_all (lazy,
+             "\x00\x20"
+             "noise message one: 32 bytes long",
+             34);
+  listener = (Listener){ b, supported, 34 };
+  thread = g_thread_new ("listener", listener_thread, &listener);
+  g_assert_true (ph_duplex_read_exact (lazy, buffer, 34, ph_deadline_in (5000), NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpmem (buffer, 34,
+                   "\x00\x20"
+                   "noise message one: 32 bytes long",
+                   34);
+  g_thread_join (thread);
+  g_assert_no_error (listener.error);
+  g_assert_cmpstr (listener.chosen, ==, "/noise");
+  listener_clear (&listener);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -732,6 +1276,18 @@ main (int argc, char *argv[])
                    test_dialer_refuses_bad_proposal);
   g_test_add_func ("/multistream/negotiate/silent-peer-times-out", test_silent_peer_times_out);
   g_test_add_func ("/multistream/negotiate/over-tcp", test_over_tcp);
+  g_test_add_func ("/multistream/lazy/pipelined", test_lazy_pipelined);
+  g_test_add_func ("/multistream/lazy/na", test_lazy_na);
+  g_test_add_func ("/multistream/lazy/read-first", test_lazy_read_first);
+  g_test_add_func ("/multistream/lazy/resumes-after-deadline", test_lazy_resumes_after_deadline);
+  g_test_add_func ("/multistream/lazy/split-answer", test_lazy_split_answer);
+  g_test_add_func ("/multistream/lazy/close-waits-for-answer", test_lazy_close_waits_for_answer);
+  g_test_add_func ("/multistream/lazy/concurrent-reader-and-close",
+                   test_lazy_concurrent_reader_and_close);
+  g_test_add_func ("/multistream/lazy/scripted-failures", test_lazy_scripted_failures);
+  g_test_add_func ("/multistream/lazy/refuses-bad-proposal", test_lazy_refuses_bad_proposal);
+  g_test_add_func ("/multistream/lazy/large-first-write", test_lazy_large_first_write);
+  g_test_add_func ("/multistream/lazy/over-tcp", test_lazy_over_tcp);
 
   return g_test_run ();
 }

@@ -9,6 +9,7 @@
 #include "noise.pb-c.h"
 #include "p2p/ph-duplex.h"
 #include "p2p/ph-keys.h"
+#include "p2p/ph-noise-private.h"
 #include "p2p/ph-noise.h"
 #include "p2p/ph-p2p-error.h"
 #include "p2p/ph-peer-id.h"
@@ -1526,6 +1527,215 @@ test_secure_cancel (void)
   ph_duplex_free (b);
 }
 
+/* --- inlined muxer negotiation (ph-noise-private.h) --------------------------------------------
+ */
+
+#define YAMUX "/yamux/1.0.0"
+#define MPLEX "/mplex/6.7.0"
+
+typedef struct
+{
+  const char *name;
+  const char *initiator[3];
+  const char *responder[3];
+  const char *expected;
+} MuxerCase;
+
+/* inlined-muxer-negotiation.md: the first entry of the initiator's list that the responder
+ * listed; no list on either side means multistream (go's matchMuxers, js's getStreamMuxer). The
+ * spec's own example (responder [mplex, yamux], initiator [yamux, mplex] → mplex) contradicts its
+ * rule; go follows the rule, and so do we. Both sides list only yamux in practice. */
+static const MuxerCase muxer_cases[] = {
+  { "both yamux", { YAMUX }, { YAMUX }, YAMUX },
+  { "initiator's order wins", { YAMUX, MPLEX }, { MPLEX, YAMUX }, YAMUX },
+  { "initiator's order wins, other way", { MPLEX, YAMUX }, { YAMUX, MPLEX }, MPLEX },
+  { "the common one", { MPLEX, YAMUX }, { YAMUX }, YAMUX },
+  { "initiator lists none", { NULL }, { YAMUX }, NULL },
+  { "responder lists none", { YAMUX }, { NULL }, NULL },
+  { "no overlap", { MPLEX }, { YAMUX }, NULL },
+};
+
+static void
+test_muxer_negotiation (void)
+{
+  g_autoptr (PhPrivateKey) a = ed25519_key ();
+  g_autoptr (PhPrivateKey) b = ed25519_key ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (muxer_cases); i++)
+    {
+      const MuxerCase *c = &muxer_cases[i];
+      g_autoptr (GError) error = NULL;
+      g_autoptr (PhNoiseHandshake) init = ph_noise_handshake_new (TRUE, a, NULL);
+      g_autoptr (PhNoiseHandshake) resp = ph_noise_handshake_new (FALSE, b, NULL);
+
+      g_test_message ("case: %s", c->name);
+      ph_noise_handshake_set_muxers (init, c->initiator);
+      ph_noise_handshake_set_muxers (resp, c->responder);
+      g_assert_null (ph_noise_handshake_get_muxer (init));
+      g_assert_true (run_handshake (init, resp, &error));
+      g_assert_no_error (error);
+      /* Both ends agree, or the connection would break at its first byte. */
+      g_assert_cmpstr (ph_noise_handshake_get_muxer (init), ==, c->expected);
+      g_assert_cmpstr (ph_noise_handshake_get_muxer (resp), ==, c->expected);
+    }
+}
+
+/* A list longer than go-libp2p accepts counts as none, as go counts it. */
+static void
+test_muxer_list_too_long (void)
+{
+  static const char *const ours[] = { YAMUX, NULL };
+  g_autoptr (PhPrivateKey) a = ed25519_key ();
+  g_autoptr (PhPrivateKey) b = ed25519_key ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhNoiseHandshake) init = ph_noise_handshake_new (TRUE, a, NULL);
+  g_autoptr (PhNoiseHandshake) resp = ph_noise_handshake_new (FALSE, b, NULL);
+  g_autoptr (GPtrArray) many = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < 100; i++)
+    g_ptr_array_add (many, g_strdup_printf ("/muxer/%u", i));
+  g_ptr_array_add (many, g_strdup (YAMUX));
+  g_ptr_array_add (many, NULL);
+  ph_noise_handshake_set_muxers (init, (const char *const *) many->pdata);
+  ph_noise_handshake_set_muxers (resp, ours);
+  g_assert_true (run_handshake (init, resp, &error));
+  g_assert_no_error (error);
+  g_assert_null (ph_noise_handshake_get_muxer (resp));
+}
+
+typedef struct
+{
+  SecureJob job;
+  const char *const *muxers;
+  char *muxer;
+} MuxerJob;
+
+static gpointer
+secure_muxer_thread (gpointer data)
+{
+  MuxerJob *m = data;
+  SecureJob *job = &m->job;
+
+  job->secure = ph_noise_secure_with_muxers (
+      g_steal_pointer (&job->insecure), job->initiator, job->identity, job->expected, m->muxers,
+      &job->remote, &m->muxer, job->deadline, job->cancellable, &job->error);
+  return NULL;
+}
+
+/* Over a duplex: the agreed muxer comes out of both ends; ph_noise_secure() lists none, so a peer
+ * that does falls back to multistream. */
+static void
+test_secure_muxers (void)
+{
+  static const char *const yamux[] = { YAMUX, NULL };
+
+  for (guint plain_side = 0; plain_side < 3; plain_side++)
+    {
+      MuxerJob init = { { 0 } }, resp = { { 0 } };
+      GThread *a, *b;
+      const char *expected = plain_side == 0 ? YAMUX : NULL;
+
+      init.job.identity = ed25519_key ();
+      resp.job.identity = ed25519_key ();
+      init.muxers = plain_side == 1 ? NULL : yamux;
+      resp.muxers = plain_side == 2 ? NULL : yamux;
+      ph_duplex_new_pipe_pair (&init.job.insecure, &resp.job.insecure);
+      init.job.initiator = TRUE;
+      init.job.deadline = resp.job.deadline = ph_deadline_in (TIMEOUT_MS);
+      a = g_thread_new ("noise-initiator", secure_muxer_thread, &init);
+      b = g_thread_new ("noise-responder", secure_muxer_thread, &resp);
+      g_thread_join (a);
+      g_thread_join (b);
+      g_assert_no_error (init.job.error);
+      g_assert_no_error (resp.job.error);
+      g_assert_cmpstr (init.muxer, ==, expected);
+      g_assert_cmpstr (resp.muxer, ==, expected);
+      g_free (init.muxer);
+      g_free (resp.muxer);
+      secure_job_clear (&init.job);
+      secure_job_clear (&resp.job);
+    }
+}
+
+/* --- the static key ------------------------------------------------------------------------------
+ */
+
+/* noise-libp2p §Static Key Authentication allows one static key for all sessions: one per identity
+ * is made and signed once, and reused; a fixed test key is not cached. */
+static void
+test_static_key_reuse (void)
+{
+  g_autoptr (PhPrivateKey) a = ed25519_key ();
+  g_autoptr (PhPrivateKey) b = ed25519_key ();
+  g_autoptr (GError) error = NULL;
+  guint8 first[32], again[32], other[32], fixed[32], after[32];
+  guint8 test_private[32];
+
+  {
+    g_autoptr (PhNoiseHandshake) hs = ph_noise_handshake_new (FALSE, a, NULL);
+
+    g_assert_true (ph_noise_handshake_get_static_public_key (hs, first, &error));
+  }
+  {
+    g_autoptr (PhNoiseHandshake) hs = ph_noise_handshake_new (TRUE, a, NULL);
+
+    g_assert_true (ph_noise_handshake_get_static_public_key (hs, again, &error));
+  }
+  g_assert_cmpmem (first, 32, again, 32);
+  {
+    g_autoptr (PhNoiseHandshake) hs = ph_noise_handshake_new (TRUE, b, NULL);
+
+    g_assert_true (ph_noise_handshake_get_static_public_key (hs, other, &error));
+  }
+  g_assert_true (memcmp (first, other, 32) != 0);
+  {
+    g_autoptr (PhNoiseHandshake) hs = ph_noise_handshake_new (TRUE, a, NULL);
+
+    fill_pattern (test_private, sizeof test_private, 7);
+    ph_noise_handshake_set_test_keys (hs, test_private, NULL);
+    g_assert_true (ph_noise_handshake_get_static_public_key (hs, fixed, &error));
+    g_assert_true (ph_noise_x25519_public_key (test_private, after, &error));
+    g_assert_cmpmem (fixed, 32, after, 32);
+  }
+  {
+    g_autoptr (PhNoiseHandshake) hs = ph_noise_handshake_new (TRUE, a, NULL);
+
+    g_assert_true (ph_noise_handshake_get_static_public_key (hs, after, &error));
+  }
+  g_assert_no_error (error);
+  g_assert_cmpmem (first, 32, after, 32);
+
+  /* Handshakes with the shared key still verify, the same identity on both ends included. */
+  check_handshake_between (a, b);
+  check_handshake_between (b, a);
+  check_handshake_between (a, a);
+}
+
+static gpointer
+handshakes_thread (gpointer data)
+{
+  PhPrivateKey **keys = data;
+
+  for (guint i = 0; i < 20; i++)
+    check_handshake_between (keys[i % 2], keys[(i + 1) % 2]);
+  return NULL;
+}
+
+/* Many handshakes at once over the shared keys (run under ASan/TSan to mean something). */
+static void
+test_static_key_threads (void)
+{
+  PhPrivateKey *keys[2] = { ed25519_key (), ed25519_key () };
+  GThread *threads[4];
+
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    threads[i] = g_thread_new ("handshakes", handshakes_thread, keys);
+  for (guint i = 0; i < G_N_ELEMENTS (threads); i++)
+    g_thread_join (threads[i]);
+  ph_private_key_unref (keys[0]);
+  ph_private_key_unref (keys[1]);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1552,6 +1762,11 @@ main (int argc, char *argv[])
   g_test_add_func ("/noise/secure/truncated-handshake", test_secure_truncated_handshake);
   g_test_add_func ("/noise/secure/deadline", test_secure_deadline);
   g_test_add_func ("/noise/secure/cancel", test_secure_cancel);
+  g_test_add_func ("/noise/muxers/negotiation", test_muxer_negotiation);
+  g_test_add_func ("/noise/muxers/list-too-long", test_muxer_list_too_long);
+  g_test_add_func ("/noise/muxers/secure", test_secure_muxers);
+  g_test_add_func ("/noise/static-key/reuse", test_static_key_reuse);
+  g_test_add_func ("/noise/static-key/threads", test_static_key_threads);
 
   return g_test_run ();
 }
