@@ -104,8 +104,10 @@ gboolean
 ph_connection_is_closed (PhConnection *self, GError **reason);
 
 /* Opens a stream and negotiates the first of `protocols` (NULL-terminated, most preferred first)
- * that the peer speaks; `*chosen` (optional) gets it. The stream is a PhDuplex: free it when done
- * (it is reset unless both sides closed it). */
+ * that the peer speaks; `*chosen` (optional) gets it. With exactly one protocol the negotiation
+ * is optimistic: the proposal rides with the first bytes written, and a refusal surfaces as
+ * PH_P2P_ERROR_NEGOTIATION at the first read or close_write. The stream is a PhDuplex: free it
+ * when done (it is reset unless both sides closed it). */
 PhDuplex *
 ph_connection_open_stream (PhConnection *self, const char *const *protocols, char **chosen,
                            gint64 deadline, GCancellable *cancellable, GError **error);

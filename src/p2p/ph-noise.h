@@ -104,8 +104,9 @@ ph_noise_payload_verify (const guint8 *data, gsize len,
 
 typedef struct _PhNoiseHandshake PhNoiseHandshake;
 
-/* expected_remote (nullable): the peer we dialed; the remote's key must match it. Static and
- * ephemeral X25519 keys are generated per handshake when first needed. */
+/* expected_remote (nullable): the peer we dialed; the remote's key must match it. The ephemeral
+ * X25519 key is new for every handshake; the static one (and its signed payload) is made once per
+ * identity per process, as the libp2p Noise spec allows. */
 PhNoiseHandshake *
 ph_noise_handshake_new (gboolean initiator, PhPrivateKey *identity,
                         const PhPeerId *expected_remote);
