@@ -6,5 +6,6 @@ fuzzer=$1 seeds=$2
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 mkdir -p "$seeds"
-exec "$fuzzer" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 \
-    -print_final_stats=1 "$scratch" "$seeds"
+# libFuzzer reports a crash with exit status 77 by default, which meson reads as "skipped"
+exec "$fuzzer" -max_total_time="${FUZZ_SECONDS:-20}" -timeout=10 -rss_limit_mb=2048 -error_exitcode=1 \
+    -artifact_prefix="${G_TEST_BUILDDIR:-.}/" -print_final_stats=1 "$scratch" "$seeds"
