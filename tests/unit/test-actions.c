@@ -1,0 +1,872 @@
+/* test-actions.c: PhActions against a fake UPnP IGD on loopback — mapping, lease renewal on the
+ * main loop, a failing renewal and its backoff, unmapping (also while a renewal is on its way),
+ * undo through the change log, and disposing while work is in flight.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/ph-actions.h"
+
+/* miniupnpc 2.2.4 calls atoi () on an unterminated header buffer (see test-upnp.c): only errors
+ * caught in interceptors called from libminiupnpc are silenced. */
+const char *
+__asan_default_suppressions (void);
+
+const char *
+__asan_default_suppressions (void)
+{
+  return "interceptor_via_lib:libminiupnpc.so\n";
+}
+
+#define PORT 4001
+#define LEASE 2 /* renew_in: max (2 * 2 / 3, 1) = 1 s; a test program must finish in 30 s */
+
+/* ---- a fake IGD on loopback (the minimal parts of test-upnp.c's) ---- */
+
+typedef struct
+{
+  guint port;
+  char *protocol;
+  char *client;
+  guint internal_port;
+  char *description;
+  guint lease;
+} FakeMapping;
+
+typedef struct
+{
+  GSocket *listener;
+  GThread *thread;
+  guint16 port;
+  gint stop;
+  GMutex lock;         /* guards everything below */
+  GPtrArray *mappings; /* FakeMapping */
+  GString *calls;      /* "ADD TCP 4=0;DELETE UDP;" … */
+  guint adds;          /* AddPortMapping requests answered */
+  gboolean in_add;     /* an AddPortMapping is being answered (after the delay) */
+  gboolean fail_adds;  /* answer AddPortMapping with 501 */
+  gboolean permanent;  /* make every mapping permanent, whatever the lease asked */
+  guint add_delay_ms;  /* wait before answering AddPortMapping */
+} FakeIgd;
+
+static const char fake_desc[]
+    = "<?xml version=\"1.0\"?><root xmlns=\"urn:schemas-upnp-org:device-1-0\">"
+      "<specVersion><major>1</major><minor>0</minor></specVersion><device>"
+      "<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</deviceType>"
+      "<friendlyName>Fake IGD</friendlyName><manufacturer>Tests</manufacturer>"
+      "<modelName>Fake</modelName><deviceList><device>"
+      "<deviceType>urn:schemas-upnp-org:device:WANDevice:1</deviceType><serviceList><service>"
+      "<serviceType>urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1</serviceType>"
+      "<serviceId>urn:upnp-org:serviceId:WANCommonIFC1</serviceId>"
+      "<controlURL>/ctl/CommonIfCfg</controlURL><eventSubURL>/evt/CommonIfCfg</eventSubURL>"
+      "<SCPDURL>/WANCfg.xml</SCPDURL></service></serviceList><deviceList><device>"
+      "<deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:1</deviceType>"
+      "<serviceList><service>"
+      "<serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>"
+      "<serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId><controlURL>/ctl/IPConn</controlURL>"
+      "<eventSubURL>/evt/IPConn</eventSubURL><SCPDURL>/WANIPCn.xml</SCPDURL></service>"
+      "</serviceList></device></deviceList></device></deviceList>"
+      "<presentationURL>/</presentationURL></device></root>";
+
+static void
+fake_mapping_free (FakeMapping *m)
+{
+  g_free (m->protocol);
+  g_free (m->client);
+  g_free (m->description);
+  g_free (m);
+}
+
+static char *
+soap_arg (const char *body, const char *name)
+{
+  g_autofree char *open = g_strdup_printf ("<%s>", name);
+  const char *start = strstr (body, open);
+  const char *end;
+
+  if (start == NULL)
+    return g_strdup ("");
+  start += strlen (open);
+  end = strchr (start, '<');
+  return end ? g_strndup (start, end - start) : g_strdup ("");
+}
+
+static FakeMapping *
+fake_find (FakeIgd *fake, guint port, const char *protocol)
+{
+  for (guint i = 0; i < fake->mappings->len; i++)
+    {
+      FakeMapping *m = g_ptr_array_index (fake->mappings, i);
+      if (m->port == port && g_str_equal (m->protocol, protocol))
+        return m;
+    }
+  return NULL;
+}
+
+static int
+fake_add (FakeIgd *fake, const char *body)
+{
+  g_autofree char *port = soap_arg (body, "NewExternalPort");
+  g_autofree char *protocol = soap_arg (body, "NewProtocol");
+  g_autofree char *internal = soap_arg (body, "NewInternalPort");
+  g_autofree char *client = soap_arg (body, "NewInternalClient");
+  g_autofree char *description = soap_arg (body, "NewPortMappingDescription");
+  g_autofree char *lease_text = soap_arg (body, "NewLeaseDuration");
+  int code = fake->fail_adds ? 501 : 0;
+  FakeMapping *m;
+
+  fake->adds++;
+  g_string_append_printf (fake->calls, "ADD %s %s=%d;", protocol, lease_text, code);
+  if (code != 0)
+    return code;
+  m = fake_find (fake, (guint) atoi (port), protocol);
+  if (m == NULL)
+    {
+      m = g_new0 (FakeMapping, 1);
+      g_ptr_array_add (fake->mappings, m);
+    }
+  g_free (m->protocol);
+  g_free (m->client);
+  g_free (m->description);
+  m->port = (guint) atoi (port);
+  m->protocol = g_strdup (protocol);
+  m->client = g_strdup (client);
+  m->internal_port = (guint) atoi (internal);
+  m->description = g_strdup (description);
+  m->lease = fake->permanent ? 0 : (guint) atoi (lease_text);
+  return 0;
+}
+
+/* The answer's arguments, or NULL with *code set to a UPnP error. Called with the lock held. */
+static char *
+fake_action (FakeIgd *fake, const char *action, const char *body, int *code)
+{
+  g_autofree char *port = soap_arg (body, "NewExternalPort");
+  g_autofree char *protocol = soap_arg (body, "NewProtocol");
+  FakeMapping *m;
+
+  *code = 0;
+  if (g_str_equal (action, "GetStatusInfo"))
+    return g_strdup ("<NewConnectionStatus>Connected</NewConnectionStatus>"
+                     "<NewLastConnectionError>ERROR_NONE</NewLastConnectionError>"
+                     "<NewUptime>10</NewUptime>");
+  if (g_str_equal (action, "GetExternalIPAddress"))
+    return g_strdup ("<NewExternalIPAddress>7.0.0.2</NewExternalIPAddress>");
+  if (g_str_equal (action, "GetSpecificPortMappingEntry"))
+    {
+      if ((m = fake_find (fake, (guint) atoi (port), protocol)) == NULL)
+        {
+          *code = 714;
+          return NULL;
+        }
+      return g_strdup_printf ("<NewInternalPort>%u</NewInternalPort>"
+                              "<NewInternalClient>%s</NewInternalClient><NewEnabled>1</NewEnabled>"
+                              "<NewPortMappingDescription>%s</NewPortMappingDescription>"
+                              "<NewLeaseDuration>%u</NewLeaseDuration>",
+                              m->internal_port, m->client, m->description, m->lease);
+    }
+  if (g_str_equal (action, "AddPortMapping"))
+    {
+      *code = fake_add (fake, body);
+      return *code == 0 ? g_strdup ("") : NULL;
+    }
+  if (g_str_equal (action, "DeletePortMapping"))
+    {
+      g_string_append_printf (fake->calls, "DELETE %s;", protocol);
+      if ((m = fake_find (fake, (guint) atoi (port), protocol)) == NULL)
+        *code = 714;
+      else
+        g_ptr_array_remove (fake->mappings, m);
+      return *code == 0 ? g_strdup ("") : NULL;
+    }
+  *code = 401;
+  return NULL;
+}
+
+static char *
+fake_respond (FakeIgd *fake, const char *request)
+{
+  const char *body = strstr (request, "\r\n\r\n");
+  const char *hash = strchr (request, '#');
+  g_autofree char *action = NULL;
+  g_autofree char *args = NULL;
+  g_autofree char *content = NULL;
+  guint delay_ms;
+  int code = 0;
+
+  if (g_str_has_prefix (request, "GET "))
+    return g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+                            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                            strlen (fake_desc), fake_desc);
+  action = hash ? g_strndup (hash + 1, strcspn (hash + 1, "\"\r\n")) : g_strdup ("");
+  g_mutex_lock (&fake->lock);
+  delay_ms = g_str_equal (action, "AddPortMapping") ? fake->add_delay_ms : 0;
+  fake->in_add = delay_ms > 0;
+  g_mutex_unlock (&fake->lock);
+  if (delay_ms > 0)
+    g_usleep (delay_ms * 1000);
+  g_mutex_lock (&fake->lock);
+  args = fake_action (fake, action, body ? body : "", &code);
+  fake->in_add = FALSE;
+  g_mutex_unlock (&fake->lock);
+  if (args != NULL)
+    content = g_strdup_printf (
+        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+        "<s:Body><u:%sResponse xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:1\">%s"
+        "</u:%sResponse></s:Body></s:Envelope>",
+        action, args, action);
+  else
+    content = g_strdup_printf (
+        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+        "<s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>"
+        "<detail><UPnPError xmlns=\"urn:schemas-upnp-org:control-1-0\"><errorCode>%d</errorCode>"
+        "<errorDescription>Error</errorDescription></UPnPError></detail></s:Fault></s:Body>"
+        "</s:Envelope>",
+        code);
+  return g_strdup_printf ("HTTP/1.1 %s\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n"
+                          "Connection: close\r\n\r\n%s",
+                          args ? "200 OK" : "500 Internal Server Error", strlen (content), content);
+}
+
+static gboolean
+request_complete (GString *request)
+{
+  const char *end = strstr (request->str, "\r\n\r\n");
+  const char *length;
+
+  if (end == NULL)
+    return FALSE;
+  length = strstr (request->str, "Content-Length:");
+  if (length == NULL)
+    length = strstr (request->str, "CONTENT-LENGTH:");
+  if (length == NULL || length > end)
+    return TRUE;
+  return request->len >= (gsize) (end + 4 - request->str) + (gsize) atoi (length + 15);
+}
+
+static gpointer
+fake_serve (gpointer data)
+{
+  FakeIgd *fake = data;
+
+  while (!g_atomic_int_get (&fake->stop))
+    {
+      g_autoptr (GSocket) client = g_socket_accept (fake->listener, NULL, NULL);
+      g_autoptr (GString) request = g_string_new (NULL);
+      g_autofree char *response = NULL;
+      char buf[4096];
+      gssize n;
+
+      if (client == NULL || g_atomic_int_get (&fake->stop))
+        continue; /* the timeout, or the wake-up: look at stop again */
+      g_socket_set_timeout (client, 2);
+      while (!request_complete (request)
+             && (n = g_socket_receive (client, buf, sizeof buf, NULL, NULL)) > 0)
+        g_string_append_len (request, buf, n);
+      response = fake_respond (fake, request->str);
+      g_socket_send (client, response, strlen (response), NULL, NULL);
+      g_socket_close (client, NULL);
+    }
+  return NULL;
+}
+
+static FakeIgd *
+fake_igd_start (void)
+{
+  FakeIgd *fake = g_new0 (FakeIgd, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+
+  fake->listener
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (fake->listener, any, TRUE, &error));
+  g_assert_true (g_socket_listen (fake->listener, &error));
+  bound = g_socket_get_local_address (fake->listener, &error);
+  g_assert_no_error (error);
+  fake->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  fake->mappings = g_ptr_array_new_with_free_func ((GDestroyNotify) fake_mapping_free);
+  fake->calls = g_string_new (NULL);
+  g_mutex_init (&fake->lock);
+  g_socket_set_timeout (fake->listener, 1);
+  fake->thread = g_thread_new ("fake-igd", fake_serve, fake);
+  return fake;
+}
+
+static void
+fake_igd_stop (FakeIgd *fake)
+{
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, fake->port);
+  g_autoptr (GSocket) wake
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+
+  g_atomic_int_set (&fake->stop, 1);
+  /* one last connection gets the thread out of accept () */
+  g_socket_connect (wake, address, NULL, NULL);
+  g_thread_join (fake->thread);
+  g_object_unref (fake->listener);
+  g_ptr_array_unref (fake->mappings);
+  g_string_free (fake->calls, TRUE);
+  g_mutex_clear (&fake->lock);
+  g_free (fake);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeIgd, fake_igd_stop)
+
+static PhUpnpRouter *
+fake_router (FakeIgd *fake)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/rootDesc.xml", fake->port);
+  PhUpnpOptions options = { .gateway = "127.0.0.1", .swarm_port = PORT, .timeout_ms = 5000 };
+  g_autoptr (GError) error = NULL;
+  PhUpnpRouter *router = ph_upnp_router_new_for_url (url, &options, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (router);
+  return router;
+}
+
+static char *
+fake_calls (FakeIgd *fake)
+{
+  char *calls;
+
+  g_mutex_lock (&fake->lock);
+  calls = g_strdup (fake->calls->str);
+  g_mutex_unlock (&fake->lock);
+  return calls;
+}
+
+static guint
+fake_adds (FakeIgd *fake)
+{
+  guint n;
+
+  g_mutex_lock (&fake->lock);
+  n = fake->adds;
+  g_mutex_unlock (&fake->lock);
+  return n;
+}
+
+static guint
+fake_count (FakeIgd *fake)
+{
+  guint n;
+
+  g_mutex_lock (&fake->lock);
+  n = fake->mappings->len;
+  g_mutex_unlock (&fake->lock);
+  return n;
+}
+
+static gboolean
+fake_in_add (FakeIgd *fake)
+{
+  gboolean in_add;
+
+  g_mutex_lock (&fake->lock);
+  in_add = fake->in_add;
+  g_mutex_unlock (&fake->lock);
+  return in_add;
+}
+
+static void
+fake_set (FakeIgd *fake, gboolean fail_adds, guint add_delay_ms)
+{
+  g_mutex_lock (&fake->lock);
+  fake->fail_adds = fail_adds;
+  fake->add_delay_ms = add_delay_ms;
+  g_mutex_unlock (&fake->lock);
+}
+
+/* ---- the state directory ---- */
+
+typedef struct
+{
+  char *dir;
+  char *path;
+  FakeIgd *fake;
+  PhUpnpRouter *router;
+  PhChangeLog *log;
+  PhActions *actions;
+  /* what the signals and callbacks said */
+  guint renewed;
+  guint lost;
+  GError *lost_error;
+  GAsyncResult *result;
+} Fixture;
+
+static void
+on_renewed (PhActions *actions, guint port, Fixture *fixture)
+{
+  g_assert_cmpuint (port, ==, PORT);
+  fixture->renewed++;
+}
+
+static void
+on_lost (PhActions *actions, guint port, const GError *error, Fixture *fixture)
+{
+  g_assert_cmpuint (port, ==, PORT);
+  g_assert_nonnull (error);
+  fixture->lost++;
+  g_clear_error (&fixture->lost_error);
+  fixture->lost_error = g_error_copy (error);
+}
+
+static void
+fixture_setup (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  fixture->dir = g_dir_make_tmp ("test-actions-XXXXXX", &error);
+  g_assert_no_error (error);
+  fixture->path = g_build_filename (fixture->dir, "changes.json", NULL);
+  fixture->fake = fake_igd_start ();
+  fixture->router = fake_router (fixture->fake);
+  fixture->log = ph_change_log_new (fixture->path);
+  fixture->actions = ph_actions_new (fixture->log);
+  ph_actions_set_lease (fixture->actions, LEASE);
+  ph_actions_set_retry_for_tests (fixture->actions, 1, 2);
+  g_signal_connect (fixture->actions, "mapping-renewed", G_CALLBACK (on_renewed), fixture);
+  g_signal_connect (fixture->actions, "mapping-lost", G_CALLBACK (on_lost), fixture);
+}
+
+static void
+fixture_teardown (Fixture *fixture, gconstpointer data)
+{
+  g_clear_object (&fixture->actions);
+  /* let callbacks of cancelled work come back and free what they hold */
+  for (guint i = 0; i < 20; i++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (10000);
+    }
+  g_clear_object (&fixture->result);
+  g_clear_error (&fixture->lost_error);
+  ph_change_log_unref (fixture->log);
+  ph_upnp_router_unref (fixture->router);
+  fake_igd_stop (fixture->fake);
+  g_unlink (fixture->path);
+  g_rmdir (fixture->dir);
+  g_free (fixture->path);
+  g_free (fixture->dir);
+}
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  g_assert_null (fixture->result);
+  fixture->result = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (Fixture *fixture)
+{
+  gint64 end = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+
+  while (fixture->result == NULL && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (fixture->result);
+  return fixture->result;
+}
+
+/* Runs the main loop until *counter reaches at least target, or the time is up. */
+static void
+spin_until (guint *counter, guint target, guint seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+
+  while (*counter < target && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+}
+
+static void
+spin_for (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+}
+
+static PhUpnpMapResult *
+map_port (Fixture *fixture, GError **error)
+{
+  PhUpnpMapResult *result;
+
+  ph_actions_map_port_async (fixture->actions, fixture->router, PORT, NULL, store_result, fixture);
+  result = ph_actions_map_port_finish (fixture->actions, wait_result (fixture), error);
+  g_clear_object (&fixture->result);
+  return result;
+}
+
+static gboolean
+unmap_port (Fixture *fixture, PhUpnpRouter *router, GError **error)
+{
+  gboolean ok;
+
+  ph_actions_unmap_port_async (fixture->actions, router, PORT, NULL, store_result, fixture);
+  ok = ph_actions_unmap_port_finish (fixture->actions, wait_result (fixture), error);
+  g_clear_object (&fixture->result);
+  return ok;
+}
+
+static guint
+log_entries (PhChangeLog *log)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) changes = ph_change_log_list (log, &error);
+
+  g_assert_no_error (error);
+  return changes->len;
+}
+
+/* ---- tests ---- */
+
+static void
+test_renew (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  g_autofree char *calls = NULL;
+  gint64 mapped_at;
+
+  result = map_port (fixture, &error);
+  g_assert_no_error (error);
+  mapped_at = g_get_monotonic_time ();
+  g_assert_cmpuint (result->lease_s, ==, LEASE);
+  g_assert_cmpuint (ph_upnp_map_result_renew_in (result), ==, 1);
+  g_assert_nonnull (result->change_id);
+  g_assert_cmpuint (log_entries (fixture->log), ==, 1);
+  g_assert_cmpuint (fake_adds (fixture->fake), ==, 2);
+  g_assert_true (ph_actions_is_renewing (fixture->actions, PORT));
+
+  /* nothing before the renewal is due */
+  spin_for (400);
+  g_assert_cmpuint (fake_adds (fixture->fake), ==, 2);
+  g_assert_cmpuint (fixture->renewed, ==, 0);
+
+  spin_until (&fixture->renewed, 1, 5);
+  g_assert_cmpuint (fixture->renewed, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - mapped_at, >=, 7 * G_USEC_PER_SEC / 10);
+  /* the renewal really reached the router: both protocols again, with the lease */
+  calls = fake_calls (fixture->fake);
+  g_assert_cmpstr (calls, ==, "ADD TCP 2=0;ADD UDP 2=0;ADD TCP 2=0;ADD UDP 2=0;");
+  g_assert_cmpuint (fixture->lost, ==, 0);
+  g_assert_true (ph_actions_is_renewing (fixture->actions, PORT));
+  /* one entry still: a renewal updates it */
+  g_assert_cmpuint (log_entries (fixture->log), ==, 1);
+
+  /* and again, from the lease the renewal was granted */
+  spin_until (&fixture->renewed, 2, 5);
+  g_assert_cmpuint (fixture->renewed, ==, 2);
+  g_assert_cmpuint (fake_adds (fixture->fake), ==, 6);
+}
+
+static void
+test_renew_fails (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  guint adds;
+
+  result = map_port (fixture, &error);
+  g_assert_no_error (error);
+
+  fake_set (fixture->fake, TRUE, 0);
+  spin_until (&fixture->lost, 1, 6);
+  g_assert_cmpuint (fixture->lost, ==, 1);
+  g_assert_cmpuint (fixture->renewed, ==, 0);
+  /* a sentence naming the port, with the router's code */
+  g_assert_error (fixture->lost_error, PH_UPNP_ERROR, PH_UPNP_ERROR_ACTION_FAILED);
+  g_test_message ("%s", fixture->lost_error->message);
+  g_assert_true (g_ascii_isupper (fixture->lost_error->message[0]));
+  g_assert_nonnull (strstr (fixture->lost_error->message, "4001"));
+  g_assert_nonnull (strstr (fixture->lost_error->message, "UPnP error 501"));
+  /* tried again after the backoff (1 s, then 2 s) */
+  g_assert_true (ph_actions_is_renewing (fixture->actions, PORT));
+  adds = fake_adds (fixture->fake);
+  spin_until (&fixture->lost, 2, 4);
+  g_assert_cmpuint (fixture->lost, ==, 2);
+  g_assert_cmpuint (fake_adds (fixture->fake), >, adds);
+
+  /* the router takes it again: renewed, and the backoff is over */
+  fake_set (fixture->fake, FALSE, 0);
+  spin_until (&fixture->renewed, 1, 5);
+  g_assert_cmpuint (fixture->renewed, ==, 1);
+  g_assert_cmpuint (fixture->lost, ==, 2);
+  g_assert_cmpuint (fake_count (fixture->fake), ==, 2);
+}
+
+static void
+test_unmap_stops (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  g_autofree char *calls = NULL;
+  g_autofree char *later = NULL;
+
+  result = map_port (fixture, &error);
+  g_assert_no_error (error);
+  g_assert_true (ph_actions_is_renewing (fixture->actions, PORT));
+
+  /* NULL: the router it was mapped on */
+  g_assert_true (unmap_port (fixture, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
+  g_assert_cmpuint (fake_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (log_entries (fixture->log), ==, 0);
+  calls = fake_calls (fixture->fake);
+  g_assert_true (g_str_has_suffix (calls, "DELETE TCP;DELETE UDP;"));
+
+  /* past the next renewal times: nothing more reaches the router */
+  spin_for (1800);
+  later = fake_calls (fixture->fake);
+  g_assert_cmpstr (later, ==, calls);
+  g_assert_cmpuint (fixture->renewed, ==, 0);
+  g_assert_cmpuint (fixture->lost, ==, 0);
+
+  /* nothing known about the port any more: where to remove it is unknown */
+  g_assert_false (unmap_port (fixture, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+static void
+test_unmap_during_renewal (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  g_autofree char *calls = NULL;
+  g_autofree char *later = NULL;
+  gint64 end;
+
+  result = map_port (fixture, &error);
+  g_assert_no_error (error);
+
+  /* the renewal's AddPortMapping sits in the router for a while */
+  fake_set (fixture->fake, FALSE, 700);
+  end = g_get_monotonic_time () + 6 * G_USEC_PER_SEC;
+  while (!fake_in_add (fixture->fake) && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  g_assert_true (fake_in_add (fixture->fake));
+  g_assert_true (ph_actions_is_renewing (fixture->actions, PORT));
+
+  g_assert_true (unmap_port (fixture, fixture->router, &error));
+  g_assert_no_error (error);
+  /* the removal waited for the renewal: it came last, and nothing is left */
+  calls = fake_calls (fixture->fake);
+  g_test_message ("%s", calls);
+  g_assert_true (g_str_has_suffix (calls, "DELETE TCP;DELETE UDP;"));
+  g_assert_cmpuint (fake_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (log_entries (fixture->log), ==, 0);
+  /* an unmapped port's renewal is nobody's news */
+  g_assert_cmpuint (fixture->renewed, ==, 0);
+  g_assert_cmpuint (fixture->lost, ==, 0);
+
+  fake_set (fixture->fake, FALSE, 0);
+  spin_for (1600);
+  later = fake_calls (fixture->fake);
+  g_assert_cmpstr (later, ==, calls);
+}
+
+static void
+test_permanent_not_renewed (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+
+  fixture->fake->permanent = TRUE; /* before any request: no lock needed */
+  result = map_port (fixture, &error);
+  g_assert_no_error (error);
+  g_assert_true (result->permanent);
+  g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
+  spin_for (1600);
+  g_assert_cmpuint (fake_adds (fixture->fake), ==, 2);
+  /* still known here: it can be removed without naming the router */
+  g_assert_true (unmap_port (fixture, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fake_count (fixture->fake), ==, 0);
+}
+
+static void
+test_undo_upnp (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  g_autoptr (GPtrArray) changes = NULL;
+  g_autofree char *message = NULL;
+  guint adds;
+
+  result = map_port (fixture, &error);
+  g_assert_no_error (error);
+  changes = ph_change_log_list (fixture->log, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (changes->len, ==, 1);
+
+  ph_actions_undo_async (fixture->actions, g_ptr_array_index (changes, 0), NULL, store_result,
+                         fixture);
+  g_assert_true (
+      ph_actions_undo_finish (fixture->actions, wait_result (fixture), &message, &error));
+  g_assert_no_error (error);
+  g_clear_object (&fixture->result);
+  g_assert_nonnull (strstr (message, "4001"));
+  g_assert_cmpuint (fake_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (log_entries (fixture->log), ==, 0);
+  /* the undo stopped the renewal too */
+  g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
+  adds = fake_adds (fixture->fake);
+  spin_for (1600);
+  g_assert_cmpuint (fake_adds (fixture->fake), ==, adds);
+  g_assert_cmpuint (fixture->renewed, ==, 0);
+}
+
+static void
+test_undo_unknown (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhChange) change
+      = ph_change_new ("firewall-rule", "k", "Opened port 4001 in the firewall.",
+                       "Remove the rule with your firewall’s settings.", NULL);
+
+  ph_actions_undo_async (fixture->actions, change, NULL, store_result, fixture);
+  g_assert_false (ph_actions_undo_finish (fixture->actions, wait_result (fixture), NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED);
+  g_assert_nonnull (strstr (error->message, "Opened port 4001"));
+  g_assert_nonnull (strstr (error->message, "Remove the rule"));
+}
+
+/* An IPv6 change goes to ph-ipv6-fix: an incomplete one is refused before NetworkManager is
+ * asked anything. */
+static void
+test_undo_ipv6_dispatch (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhChange) change
+      = ph_change_new (PH_IPV6_FIX_CHANGE_KIND, "k", "Turned IPv6 on.", "By hand.", NULL);
+
+  ph_actions_undo_async (fixture->actions, change, NULL, store_result, fixture);
+  g_assert_false (ph_actions_undo_finish (fixture->actions, wait_result (fixture), NULL, &error));
+  g_assert_error (error, PH_IPV6_FIX_ERROR, PH_IPV6_FIX_ERROR_BAD_CHANGE);
+  g_assert_cmpuint (fake_adds (fixture->fake), ==, 0);
+}
+
+/* The last reference goes while a renewal is at the router: no signal, no timer, nothing more
+ * asked of the router; the renewal's callback frees what it holds (AddressSanitizer). */
+static void
+test_dispose_mid_renewal (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  g_autofree char *calls = NULL;
+  g_autofree char *later = NULL;
+  PhActions *weak;
+  gint64 end;
+
+  result = map_port (fixture, &error);
+  g_assert_no_error (error);
+  fake_set (fixture->fake, FALSE, 700);
+  end = g_get_monotonic_time () + 6 * G_USEC_PER_SEC;
+  while (!fake_in_add (fixture->fake) && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (5000);
+    }
+  g_assert_true (fake_in_add (fixture->fake));
+
+  weak = fixture->actions;
+  g_object_add_weak_pointer (G_OBJECT (weak), (gpointer *) &weak);
+  g_clear_object (&fixture->actions);
+  /* a renewal does not keep the object alive */
+  g_assert_null (weak);
+
+  fake_set (fixture->fake, FALSE, 0);
+  spin_for (800);
+  calls = fake_calls (fixture->fake);
+  spin_for (1600);
+  later = fake_calls (fixture->fake);
+  g_assert_cmpstr (later, ==, calls);
+  g_assert_cmpuint (fixture->renewed, ==, 0);
+  g_assert_cmpuint (fixture->lost, ==, 0);
+}
+
+/* Cancelling a mapping on its way, and disposing while one is on its way: the caller hears
+ * G_IO_ERROR_CANCELLED within a second, and no renewal is left behind. */
+static void
+test_cancel_and_dispose_mid_map (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  gint64 start;
+
+  fake_set (fixture->fake, FALSE, 1000);
+  start = g_get_monotonic_time ();
+  ph_actions_map_port_async (fixture->actions, fixture->router, PORT, cancellable, store_result,
+                             fixture);
+  spin_for (200);
+  g_cancellable_cancel (cancellable);
+  result = ph_actions_map_port_finish (fixture->actions, wait_result (fixture), &error);
+  g_assert_null (result);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
+  g_clear_object (&fixture->result);
+  g_clear_error (&error);
+  /* let the worker finish with the router before the next request */
+  spin_for (1200);
+
+  start = g_get_monotonic_time ();
+  ph_actions_map_port_async (fixture->actions, fixture->router, PORT, NULL, store_result, fixture);
+  spin_for (200);
+  g_object_run_dispose (G_OBJECT (fixture->actions));
+  result = ph_actions_map_port_finish (fixture->actions, wait_result (fixture), &error);
+  g_assert_null (result);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
+  g_clear_object (&fixture->result);
+  spin_for (1200);
+}
+
+int
+main (int argc, char **argv)
+{
+  /* read once by GLib; nothing is written there */
+  g_setenv ("XDG_STATE_HOME", "/nonexistent/porthole-test-state", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/actions/renew", test_renew);
+  ADD ("/actions/renew-fails", test_renew_fails);
+  ADD ("/actions/unmap-stops-renewal", test_unmap_stops);
+  ADD ("/actions/unmap-during-renewal", test_unmap_during_renewal);
+  ADD ("/actions/permanent-not-renewed", test_permanent_not_renewed);
+  ADD ("/actions/undo-upnp", test_undo_upnp);
+  ADD ("/actions/undo-unknown", test_undo_unknown);
+  ADD ("/actions/undo-ipv6-dispatch", test_undo_ipv6_dispatch);
+  ADD ("/actions/dispose-mid-renewal", test_dispose_mid_renewal);
+  ADD ("/actions/cancel-and-dispose-mid-map", test_cancel_and_dispose_mid_map);
+#undef ADD
+
+  return g_test_run ();
+}
