@@ -62,8 +62,8 @@ lan_route_free (PhLanRoute *route)
   g_free (route);
 }
 
-static PhLanFacts *
-lan_facts_new (void)
+PhLanFacts *
+ph_lan_facts_new (void)
 {
   PhLanFacts *facts = g_new0 (PhLanFacts, 1);
 
@@ -490,7 +490,7 @@ lan_facts_finish (PhLanFacts *facts)
 PhLanFacts *
 ph_lan_facts_parse (const guint8 *data, gsize len, GError **error)
 {
-  g_autoptr (PhLanFacts) facts = lan_facts_new ();
+  g_autoptr (PhLanFacts) facts = ph_lan_facts_new ();
 
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);

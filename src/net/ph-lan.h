@@ -65,6 +65,8 @@ typedef struct
 PhLanFacts *ph_lan_facts_read (GError **error);
 /* The parser behind ph_lan_facts_read, without I/O: data is a concatenation of rtnetlink messages
  * (RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, in any order; other types are ignored). For tests. */
+/* Empty facts whose arrays free their elements: for parsers and for tests that build facts. */
+PhLanFacts *ph_lan_facts_new (void);
 PhLanFacts *ph_lan_facts_parse (const guint8 *data, gsize len, GError **error);
 void ph_lan_facts_free (PhLanFacts *facts);
 const PhLanRoute *ph_lan_facts_default_route (const PhLanFacts *facts, int family);

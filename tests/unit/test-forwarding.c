@@ -233,43 +233,16 @@ test_warnings (void)
 
 /* ---- gathering from NetworkManager's and the kernel's facts ---- */
 
-static void
-lan_interface_free (PhLanInterface *iface)
-{
-  g_free (iface->name);
-  g_free (iface->mac);
-  g_free (iface);
-}
-
-static void
-lan_address_free (PhLanAddress *address)
-{
-  g_free (address->ifname);
-  g_free (address->address);
-  g_free (address);
-}
-
-static void
-lan_route_free (PhLanRoute *route)
-{
-  g_free (route->ifname);
-  g_free (route->gateway);
-  g_free (route);
-}
-
 /* What the kernel says about a laptop on wlp2s0; dynamic: the address has a finite lifetime. */
 static PhLanFacts *
 lan_new (gboolean dynamic)
 {
-  PhLanFacts *lan = g_new0 (PhLanFacts, 1);
+  PhLanFacts *lan = ph_lan_facts_new ();
   PhLanInterface *iface = g_new0 (PhLanInterface, 1);
   PhLanAddress *link_local = g_new0 (PhLanAddress, 1);
   PhLanAddress *address = g_new0 (PhLanAddress, 1);
   PhLanRoute *route = g_new0 (PhLanRoute, 1);
 
-  lan->interfaces = g_ptr_array_new_with_free_func ((GDestroyNotify) lan_interface_free);
-  lan->addresses = g_ptr_array_new_with_free_func ((GDestroyNotify) lan_address_free);
-  lan->gateways = g_ptr_array_new_with_free_func ((GDestroyNotify) lan_route_free);
   iface->name = g_strdup ("wlp2s0");
   iface->mac = g_strdup (MAC);
   iface->up = TRUE;

@@ -271,24 +271,13 @@ wired_down (Wired *wired)
   g_clear_pointer (&wired->active, g_free);
 }
 
-static void
-lan_address_free (PhLanAddress *address)
-{
-  g_free (address->ifname);
-  g_free (address->address);
-  g_free (address);
-}
-
 /* What the kernel would say: the privacy address is flagged temporary. */
 static PhLanFacts *
 lan_with_temporary (const char *ifname, const char *address)
 {
-  PhLanFacts *lan = g_new0 (PhLanFacts, 1);
+  PhLanFacts *lan = ph_lan_facts_new ();
   PhLanAddress *entry = g_new0 (PhLanAddress, 1);
 
-  lan->interfaces = g_ptr_array_new ();
-  lan->addresses = g_ptr_array_new_with_free_func ((GDestroyNotify) lan_address_free);
-  lan->gateways = g_ptr_array_new ();
   entry->ifname = g_strdup (ifname);
   entry->family = AF_INET6;
   entry->address = g_strdup (address);
