@@ -16,6 +16,7 @@ struct _PhApplication
 
   PhCheckOptions overrides; /* zero: take the settings */
   GSettings *settings;
+  PhActions *actions;
 };
 
 G_DEFINE_FINAL_TYPE (PhApplication, ph_application, ADW_TYPE_APPLICATION)
@@ -60,6 +61,28 @@ ph_application_get_check_options (PhApplication *self, PhCheckOptions *options)
   options->no_upnp = self->overrides.no_upnp;
 }
 
+PhActions *
+ph_application_get_actions (PhApplication *self)
+{
+  g_return_val_if_fail (PH_IS_APPLICATION (self), NULL);
+
+  if (!self->actions)
+    {
+      g_autoptr (PhChangeLog) log = ph_change_log_new (NULL);
+
+      self->actions = ph_actions_new (log);
+    }
+  return self->actions;
+}
+
+void
+ph_application_record_diagnosis (PhApplication *self, PhDiagnosis *diagnosis)
+{
+  g_return_if_fail (PH_IS_APPLICATION (self));
+  g_return_if_fail (PH_IS_DIAGNOSIS (diagnosis));
+  /* the monitor, tray and history take it from here (issue #6) */
+}
+
 static void
 ph_application_finalize (GObject *object)
 {
@@ -67,6 +90,7 @@ ph_application_finalize (GObject *object)
 
   ph_check_options_clear (&self->overrides);
   g_clear_object (&self->settings);
+  g_clear_object (&self->actions);
   G_OBJECT_CLASS (ph_application_parent_class)->finalize (object);
 }
 
