@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "ph-actions.h"
+#include "ph-check.h"
 
 typedef struct
 {
@@ -337,6 +338,131 @@ ph_actions_map_port_finish (PhActions *self, GAsyncResult *result, GError **erro
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ph_actions_map_port_async, NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* map, for a diagnosis */
+
+typedef struct
+{
+  char *desc_url;
+  char *gateway;
+  guint port;
+} ForDiagnosis;
+
+static void
+for_diagnosis_free (ForDiagnosis *data)
+{
+  g_free (data->desc_url);
+  g_free (data->gateway);
+  g_free (data);
+}
+
+static void
+for_diagnosis_mapped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  PhUpnpMapResult *mapped = ph_actions_map_port_finish (PH_ACTIONS (source), result, &error);
+
+  if (mapped != NULL)
+    g_task_return_pointer (task, mapped, (GDestroyNotify) ph_upnp_map_result_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+for_diagnosis_open_in_thread (GTask *task, gpointer source, gpointer task_data,
+                              GCancellable *cancellable)
+{
+  ForDiagnosis *data = task_data;
+  PhUpnpOptions options = { 0 };
+  GError *error = NULL;
+  PhUpnpRouter *router;
+
+  options.gateway = data->gateway;
+  options.swarm_port = data->port;
+  router = ph_upnp_router_new_for_url (data->desc_url, &options, cancellable, &error);
+  if (router != NULL)
+    g_task_return_pointer (task, router, (GDestroyNotify) ph_upnp_router_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+for_diagnosis_opened (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  PhActions *self = g_task_get_source_object (task);
+  ForDiagnosis *data = g_task_get_task_data (task);
+  g_autoptr (PhUpnpRouter) router = NULL;
+  GCancellable *cancellable;
+  GError *error = NULL;
+
+  router = g_task_propagate_pointer (G_TASK (result), &error);
+  if (router == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  cancellable = g_task_get_cancellable (task);
+  /* the task's reference moves to for_diagnosis_mapped */
+  ph_actions_map_port_async (self, router, data->port, cancellable, for_diagnosis_mapped,
+                             g_steal_pointer (&task));
+}
+
+void
+ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GTask) open = NULL;
+  PhUpnpFacts *upnp;
+  ForDiagnosis *data;
+
+  g_return_if_fail (PH_IS_ACTIONS (self));
+  g_return_if_fail (PH_IS_DIAGNOSIS (diagnosis));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ph_actions_map_for_diagnosis_async);
+  /* what was done on the router is the answer, even if the caller cancelled at the last moment */
+  g_task_set_check_cancellable (task, FALSE);
+  upnp = ph_diagnosis_get_upnp (diagnosis);
+  if (upnp == NULL || !upnp->found)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                               _ ("No router answered over UPnP in this check, so Porthole cannot "
+                                  "ask one to forward the port."));
+      return;
+    }
+  if (upnp->desc_url == NULL || *upnp->desc_url == '\0')
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                               _ ("The router did not say where its UPnP service is, so Porthole "
+                                  "cannot ask it to forward the port."));
+      return;
+    }
+  data = g_new0 (ForDiagnosis, 1);
+  data->desc_url = g_strdup (upnp->desc_url);
+  data->gateway = g_strdup (upnp->gateway);
+  data->port
+      = ph_diagnosis_get_port (diagnosis) ? ph_diagnosis_get_port (diagnosis) : PH_DEFAULT_PORT;
+  g_task_set_task_data (task, data, (GDestroyNotify) for_diagnosis_free);
+
+  open = g_task_new (self, cancellable, for_diagnosis_opened, g_steal_pointer (&task));
+  /* the outer task owns the data and outlives this one: it is this one's callback data */
+  g_task_set_task_data (open, data, NULL);
+  g_task_run_in_thread (open, for_diagnosis_open_in_thread);
+}
+
+PhUpnpMapResult *
+ph_actions_map_for_diagnosis_finish (PhActions *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (
+      g_task_get_source_tag (G_TASK (result)) == ph_actions_map_for_diagnosis_async, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 

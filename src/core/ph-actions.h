@@ -24,6 +24,7 @@
 #include "net/ph-change-log.h"
 #include "net/ph-ipv6-fix.h"
 #include "net/ph-upnp.h"
+#include "ph-diagnosis.h"
 
 G_BEGIN_DECLS
 
@@ -58,6 +59,19 @@ ph_actions_map_port_async (PhActions *self, PhUpnpRouter *router, guint port,
                            gpointer user_data);
 PhUpnpMapResult *
 ph_actions_map_port_finish (PhActions *self, GAsyncResult *result, GError **error);
+
+/* Maps the diagnosis's swarm port (PH_DEFAULT_PORT when it has none) TCP and UDP on the router
+ * its UPnP facts name (desc_url, opened in a worker thread without a search), as
+ * ph_actions_map_port_async () does. Fails with G_IO_ERROR_NOT_FOUND when the diagnosis has no
+ * router that answered over UPnP or no description URL for it, else as
+ * ph_upnp_router_new_for_url () and ph_upnp_add_mapping () do. Undo:
+ * ph_actions_unmap_port_async (self, NULL, port, …). */
+void
+ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+PhUpnpMapResult *
+ph_actions_map_for_diagnosis_finish (PhActions *self, GAsyncResult *result, GError **error);
 
 /* Whether port's mapping is being renewed (a timer is set or a renewal is on its way). */
 gboolean

@@ -4,6 +4,10 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "ph-check.h"
@@ -21,9 +25,303 @@ static const char *const default_servers[]
         "/ip4/104.131.131.82/tcp/4001/p2p/QmaCpDMGvV2BGHeYERUEnRQAwe3N8SzbUtfsmvsqQLuvuJ",
         NULL };
 
+/* --- progress ------------------------------------------------------------------------------- */
+
+/* One event, with copies of everything it points to: it may wait in a queue. */
+typedef struct
+{
+  PhCheckEventKind kind;
+  PhCheckStep step;
+  char *summary;
+  char *server;
+  PhFamily family;
+  PhProbeEvidence *evidence;
+} QueuedEvent;
+
+static void
+queued_event_free (QueuedEvent *event)
+{
+  g_free (event->summary);
+  g_free (event->server);
+  g_clear_pointer (&event->evidence, ph_probe_evidence_free);
+  g_free (event);
+}
+
+static QueuedEvent *
+queued_event_new (PhCheckEventKind kind, PhCheckStep step)
+{
+  QueuedEvent *event = g_new0 (QueuedEvent, 1);
+
+  event->kind = kind;
+  event->step = step;
+  return event;
+}
+
+/* The events of one check, delivered on the caller's context in the order they happened. Worker
+ * threads (the probe's servers) queue theirs, and an idle source on that context drains the queue;
+ * events made on the context itself first drain the queue, then go out at once. Once the check is
+ * finished — just before its GTask returns — nothing more goes out, so the face never hears of a
+ * check after its callback. Shared with the probe's threads: reference counted, the queue locked.
+ */
+typedef struct
+{
+  gint ref_count;
+  GMainContext *context;
+  PhCheckProgressFunc func;
+  gpointer data;
+  GMutex lock;
+  GQueue queue;       /* QueuedEvent*, from worker threads */
+  gboolean scheduled; /* an idle source will drain the queue */
+  gboolean finished;
+} Progress;
+
+static Progress *
+progress_new (PhCheckProgressFunc func, gpointer data)
+{
+  Progress *progress = g_new0 (Progress, 1);
+
+  progress->ref_count = 1;
+  progress->context = g_main_context_ref_thread_default ();
+  progress->func = func;
+  progress->data = data;
+  g_mutex_init (&progress->lock);
+  g_queue_init (&progress->queue);
+  return progress;
+}
+
+static Progress *
+progress_ref (Progress *progress)
+{
+  g_atomic_int_inc (&progress->ref_count);
+  return progress;
+}
+
+static void
+progress_unref (Progress *progress)
+{
+  if (!g_atomic_int_dec_and_test (&progress->ref_count))
+    return;
+  g_queue_clear_full (&progress->queue, (GDestroyNotify) queued_event_free);
+  g_mutex_clear (&progress->lock);
+  g_main_context_unref (progress->context);
+  g_free (progress);
+}
+
+static void
+progress_deliver (Progress *progress, const QueuedEvent *queued)
+{
+  PhCheckEvent event = { 0 };
+
+  if (progress->finished || !progress->func)
+    return;
+  event.kind = queued->kind;
+  event.step = queued->step;
+  event.summary = queued->summary;
+  event.server = queued->server;
+  event.family = queued->family;
+  event.evidence = queued->evidence;
+  progress->func (&event, progress->data);
+}
+
+/* On the caller's context: what the worker threads queued, in order. */
+static void
+progress_flush (Progress *progress)
+{
+  GQueue pending = G_QUEUE_INIT;
+  QueuedEvent *event;
+
+  g_mutex_lock (&progress->lock);
+  pending = progress->queue;
+  g_queue_init (&progress->queue);
+  g_mutex_unlock (&progress->lock);
+
+  while ((event = g_queue_pop_head (&pending)))
+    {
+      progress_deliver (progress, event);
+      queued_event_free (event);
+    }
+}
+
+static gboolean
+progress_idle_cb (gpointer user_data)
+{
+  Progress *progress = user_data;
+
+  g_mutex_lock (&progress->lock);
+  progress->scheduled = FALSE;
+  g_mutex_unlock (&progress->lock);
+  progress_flush (progress);
+  return G_SOURCE_REMOVE;
+}
+
+/* From any thread. An idle source of our own rather than g_main_context_invoke (): that would run
+ * the function right here, in the worker, whenever the caller's context happens to be free. */
+static void
+progress_queue (Progress *progress, QueuedEvent *event)
+{
+  g_autoptr (GSource) source = NULL;
+
+  g_mutex_lock (&progress->lock);
+  if (progress->finished)
+    {
+      g_mutex_unlock (&progress->lock);
+      queued_event_free (event);
+      return;
+    }
+  g_queue_push_tail (&progress->queue, event);
+  if (!progress->scheduled)
+    {
+      progress->scheduled = TRUE;
+      source = g_idle_source_new ();
+      g_source_set_priority (source, G_PRIORITY_DEFAULT);
+      g_source_set_name (source, "[porthole] check progress");
+      g_source_set_callback (source, progress_idle_cb, progress_ref (progress),
+                             (GDestroyNotify) progress_unref);
+    }
+  g_mutex_unlock (&progress->lock);
+  if (source)
+    g_source_attach (source, progress->context);
+}
+
+/* On the caller's context: after whatever the workers queued before it. Takes the event. */
+static void
+progress_emit (Progress *progress, QueuedEvent *event)
+{
+  if (!progress)
+    {
+      queued_event_free (event);
+      return;
+    }
+  progress_flush (progress);
+  progress_deliver (progress, event);
+  queued_event_free (event);
+}
+
+static void
+progress_step (Progress *progress, PhCheckEventKind kind, PhCheckStep step, char *summary)
+{
+  QueuedEvent *event = queued_event_new (kind, step);
+
+  event->summary = summary;
+  progress_emit (progress, event);
+}
+
+/* Just before the check's GTask returns: the last events out, then silence. */
+static void
+progress_finish (Progress *progress)
+{
+  if (!progress)
+    return;
+  progress_flush (progress);
+  g_mutex_lock (&progress->lock);
+  progress->finished = TRUE;
+  g_queue_clear_full (&progress->queue, (GDestroyNotify) queued_event_free);
+  g_mutex_unlock (&progress->lock);
+}
+
+/* PhProbeServerFunc: in the probe's worker threads. */
+static void
+progress_probe_cb (const char *server, PhFamily family, const PhProbeEvidence *evidence,
+                   gpointer user_data)
+{
+  Progress *progress = user_data;
+  QueuedEvent *event = queued_event_new (
+      evidence ? PH_CHECK_EVENT_PROBE_DONE : PH_CHECK_EVENT_PROBE_STARTED, PH_CHECK_STEP_PROBES);
+
+  event->server = g_strdup (server);
+  event->family = family;
+  event->evidence = evidence ? ph_probe_evidence_copy (evidence) : NULL;
+  progress_queue (progress, event);
+}
+
+/* --- the sentences of STEP_DONE -------------------------------------------------------------- */
+
+static char *
+network_summary (PhDiagnosis *diagnosis)
+{
+  const PhLanFacts *lan = ph_diagnosis_get_lan (diagnosis);
+  const PhNmFacts *nm = ph_diagnosis_get_nm (diagnosis);
+  const PhLanRoute *route;
+
+  if (!lan)
+    return g_strdup (_ ("The network interfaces could not be read."));
+  route = ph_lan_facts_default_route (lan, AF_INET);
+  if (!route)
+    route = ph_lan_facts_default_route (lan, AF_INET6);
+  if (!route)
+    return g_strdup (_ ("No default route: this machine is offline."));
+  if (nm && nm->connection_id)
+    /* TRANSLATORS: %s is NetworkManager's name of the connection, e.g. "Wired connection 1" */
+    return g_strdup_printf (_ ("Network: %s"), nm->connection_id);
+  /* TRANSLATORS: %s is the default gateway's address, or the interface's name */
+  return g_strdup_printf (_ ("Network: through %s"),
+                          route->gateway ? route->gateway : (route->ifname ? route->ifname : "?"));
+}
+
+static char *
+router_summary (PhDiagnosis *diagnosis)
+{
+  const PhUpnpFacts *upnp = ph_diagnosis_get_upnp (diagnosis);
+
+  if (!upnp)
+    return g_strdup (_ ("The router could not be asked."));
+  if (!upnp->found)
+    return g_strdup (_ ("No router answered over UPnP."));
+  if (upnp->router && upnp->router->friendly_name)
+    /* TRANSLATORS: %s is the router's name, e.g. "FRITZ!Box 7590" */
+    return g_strdup_printf (_ ("Router: %s"), upnp->router->friendly_name);
+  if (upnp->router && upnp->router->model_name)
+    return g_strdup_printf (_ ("Router: %s"), upnp->router->model_name);
+  return g_strdup (_ ("Router: found over UPnP"));
+}
+
+static char *
+node_summary (PhDiagnosis *diagnosis)
+{
+  const PhKuboNode *node = ph_diagnosis_get_node (diagnosis);
+
+  if (!node)
+    return g_strdup (_ ("The IPFS node could not be read."));
+  switch (node->state)
+    {
+      case PH_KUBO_STATE_NO_NODE:
+        return g_strdup (_ ("No IPFS node on this machine."));
+      case PH_KUBO_STATE_NOT_RUNNING:
+        return g_strdup (_ ("IPFS node: found, not running"));
+      case PH_KUBO_STATE_RUNNING:
+        if (node->version && node->version->version)
+          /* TRANSLATORS: %s is kubo's version, e.g. "0.40.1" */
+          return g_strdup_printf (_ ("IPFS node: kubo %s, running"), node->version->version);
+        return g_strdup (_ ("IPFS node: running"));
+      case PH_KUBO_STATE_REFUSED:
+      case PH_KUBO_STATE_TOO_OLD:
+      case PH_KUBO_STATE_FAILED:
+      default:
+        return g_strdup (_ ("IPFS node: running, but Porthole cannot talk to it"));
+    }
+}
+
+static char *
+probes_summary (GPtrArray *probes)
+{
+  guint answered = 0;
+
+  if (!probes || probes->len == 0)
+    return g_strdup (_ ("No server could be asked."));
+  for (guint i = 0; i < probes->len; i++)
+    if (((PhProbeEvidence *) g_ptr_array_index (probes, i))->result != PH_PROBE_RESULT_ERROR)
+      answered++;
+  /* TRANSLATORS: "Servers that answered: 5 of 6" */
+  return g_strdup_printf (_ ("Servers that answered: %u of %u"), answered, probes->len);
+}
+
+/* --- the check ------------------------------------------------------------------------------- */
+
 typedef struct
 {
   PhCheckOptions options;
+  Progress *progress;    /* NULL without a progress function */
+  guint network_pending; /* LAN and NetworkManager facts still to come */
   PhDiagnosis *diagnosis;
   gint64 started_us;
   guint pending;         /* facts still being gathered before the probe can start */
@@ -35,6 +333,7 @@ static void
 check_data_free (CheckData *data)
 {
   ph_check_options_clear (&data->options);
+  g_clear_pointer (&data->progress, progress_unref);
   g_clear_object (&data->diagnosis);
   g_clear_pointer (&data->report, ph_probe_report_free);
   g_free (data);
@@ -141,6 +440,7 @@ finish (GTask *task)
 
   ph_diagnosis_set_elapsed_ms (data->diagnosis,
                                (g_get_monotonic_time () - data->started_us) / 1000);
+  progress_finish (data->progress);
   if (g_task_return_error_if_cancelled (task))
     return;
   g_task_return_pointer (task, g_object_ref (data->diagnosis), g_object_unref);
@@ -174,6 +474,12 @@ probe_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       ph_diagnosis_set_family (data->diagnosis, PH_FAMILY_IPV4, PH_VERDICT_UNKNOWN, error->message);
       ph_diagnosis_set_family (data->diagnosis, PH_FAMILY_IPV6, PH_VERDICT_UNKNOWN, error->message);
     }
+  if (data->report)
+    progress_step (data->progress, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_PROBES,
+                   probes_summary (data->report->evidence));
+  else
+    progress_step (data->progress, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_PROBES,
+                   error ? g_strdup (error->message) : NULL);
   probed (task);
 }
 
@@ -187,6 +493,8 @@ upnp_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (facts)
     ph_diagnosis_take_upnp (data->diagnosis, facts);
+  progress_step (data->progress, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_ROUTER,
+                 router_summary (data->diagnosis));
   probed (task);
 }
 
@@ -212,6 +520,12 @@ start_probe (GTask *task)
     probe.owner_repo = g_strdup (node->repo_path);
   probe.timeout_ms = data->options.timeout_s * 1000;
   probe.allow_private = ph_check_allow_private ();
+  if (data->progress)
+    {
+      /* the check's data (and its reference) outlives the probe: probe_done_cb holds the task */
+      probe.on_server = progress_probe_cb;
+      probe.on_server_data = data->progress;
+    }
   probe.servers = g_ptr_array_new_with_free_func ((GDestroyNotify) ph_multiaddr_unref);
   for (guint i = 0; servers[i]; i++)
     {
@@ -224,6 +538,7 @@ start_probe (GTask *task)
         g_warning ("server %s: %s", servers[i], error->message);
     }
 
+  progress_step (data->progress, PH_CHECK_EVENT_STEP_STARTED, PH_CHECK_STEP_PROBES, NULL);
   ph_probe_run_async (&probe, g_task_get_cancellable (task), probe_done_cb, g_object_ref (task));
 }
 
@@ -236,13 +551,27 @@ gathered (GTask *task)
 
   if (--data->pending > 0)
     return;
-  if (g_task_return_error_if_cancelled (task))
-    return;
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      progress_finish (data->progress);
+      g_task_return_error_if_cancelled (task);
+      return;
+    }
   /* NetworkManager does not say which IPv6 addresses are privacy ones; the kernel does */
   if (ph_diagnosis_get_nm (data->diagnosis) && ph_diagnosis_get_lan (data->diagnosis))
     ph_nm_facts_mark_temporary ((PhNmFacts *) ph_diagnosis_get_nm (data->diagnosis),
                                 ph_diagnosis_get_lan (data->diagnosis));
   start_probe (task);
+}
+
+static void
+network_gathered (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (--data->network_pending == 0)
+    progress_step (data->progress, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_NETWORK,
+                   network_summary (data->diagnosis));
 }
 
 static void
@@ -255,6 +584,8 @@ kubo_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (node)
     ph_diagnosis_take_node (data->diagnosis, node);
+  progress_step (data->progress, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_NODE,
+                 node_summary (data->diagnosis));
   gathered (task);
 }
 
@@ -282,6 +613,7 @@ lan_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     ph_diagnosis_take_lan (data->diagnosis, facts);
   else
     ph_diagnosis_set_lan_error (data->diagnosis, error);
+  network_gathered (task);
   gathered (task);
 }
 
@@ -297,7 +629,268 @@ nm_read_cb (GObject *source, GAsyncResult *result, gpointer user_data)
     ph_diagnosis_take_nm (data->diagnosis, facts);
   else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_debug ("NetworkManager facts: %s", error->message);
+  network_gathered (task);
   gathered (task);
+}
+
+/* --- replay (tests) -------------------------------------------------------------------------- */
+
+G_LOCK_DEFINE_STATIC (replay);
+static char *replay_last_dir;
+static guint replay_count;
+
+const char *
+ph_check_replay_dir (void)
+{
+  const char *dir = g_getenv (PH_CHECK_REPLAY_ENV);
+
+  return dir && *dir ? dir : NULL;
+}
+
+void
+ph_check_reset_replay_for_tests (void)
+{
+  G_LOCK (replay);
+  replay_count = 0;
+  g_clear_pointer (&replay_last_dir, g_free);
+  G_UNLOCK (replay);
+}
+
+/* The n-th call's file, or the last one there is. */
+static char *
+replay_next_path (const char *dir)
+{
+  static gboolean said;
+  guint n;
+
+  G_LOCK (replay);
+  if (g_strcmp0 (dir, replay_last_dir) != 0)
+    {
+      g_free (replay_last_dir);
+      replay_last_dir = g_strdup (dir);
+      replay_count = 0;
+    }
+  n = ++replay_count;
+  if (!said)
+    {
+      said = TRUE;
+      g_printerr ("porthole: replaying recorded checks from %s (%s); nothing is probed\n", dir,
+                  PH_CHECK_REPLAY_ENV);
+    }
+  G_UNLOCK (replay);
+
+  for (guint k = n; k >= 1; k--)
+    {
+      g_autofree char *name = g_strdup_printf ("check-%u.json", k);
+      char *path = g_build_filename (dir, name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR) || k == 1)
+        return path;
+      g_free (path);
+    }
+  g_assert_not_reached ();
+}
+
+static void
+replay_substitute_igd_url (JsonNode *root)
+{
+  const char *url = g_getenv (PH_CHECK_REPLAY_IGD_URL_ENV);
+  JsonObject *object, *upnp, *router;
+  const char *desc_url;
+  g_autoptr (GString) text = NULL;
+
+  if (!url || !JSON_NODE_HOLDS_OBJECT (root))
+    return;
+  object = json_node_get_object (root);
+  if (!json_object_has_member (object, "upnp")
+      || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "upnp")))
+    return;
+  upnp = json_object_get_object_member (object, "upnp");
+  if (!json_object_has_member (upnp, "router")
+      || !JSON_NODE_HOLDS_OBJECT (json_object_get_member (upnp, "router")))
+    return;
+  router = json_object_get_object_member (upnp, "router");
+  if (!json_object_has_member (router, "desc_url")
+      || json_node_get_value_type (json_object_get_member (router, "desc_url")) != G_TYPE_STRING)
+    return;
+  desc_url = json_object_get_string_member (router, "desc_url");
+  if (!strstr (desc_url, PH_CHECK_REPLAY_IGD_URL))
+    return;
+  text = g_string_new (desc_url);
+  g_string_replace (text, PH_CHECK_REPLAY_IGD_URL, url, 0);
+  json_object_set_string_member (router, "desc_url", text->str);
+}
+
+PhDiagnosis *
+ph_check_load_recorded (const char *path, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  GStatBuf st;
+  JsonNode *root;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved), "recorded check %s: %s", path,
+                   g_strerror (saved));
+      return NULL;
+    }
+  if (st.st_size > PH_CHECK_REPLAY_MAX_FILE_SIZE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "recorded check %s: larger than %d bytes", path, PH_CHECK_REPLAY_MAX_FILE_SIZE);
+      return NULL;
+    }
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  if (len > PH_CHECK_REPLAY_MAX_FILE_SIZE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "recorded check %s: larger than %d bytes", path, PH_CHECK_REPLAY_MAX_FILE_SIZE);
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, contents, (gssize) len, error))
+    {
+      g_prefix_error (error, "recorded check %s: ", path);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (!root)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "recorded check %s: empty", path);
+      return NULL;
+    }
+  replay_substitute_igd_url (root);
+  return ph_diagnosis_new_from_json (root, error);
+}
+
+typedef struct
+{
+  Progress *progress;
+  PhDiagnosis *diagnosis;
+  GError *error;
+  GQueue events; /* QueuedEvent*, one per tick */
+  GSource *timer;
+} Replay;
+
+static void
+replay_free (Replay *replay)
+{
+  if (replay->timer)
+    {
+      g_source_destroy (replay->timer);
+      g_source_unref (replay->timer);
+    }
+  g_queue_clear_full (&replay->events, (GDestroyNotify) queued_event_free);
+  g_clear_pointer (&replay->progress, progress_unref);
+  g_clear_object (&replay->diagnosis);
+  g_clear_error (&replay->error);
+  g_free (replay);
+}
+
+static void
+replay_add (Replay *replay, PhCheckEventKind kind, PhCheckStep step, char *summary)
+{
+  QueuedEvent *event = queued_event_new (kind, step);
+
+  event->summary = summary;
+  g_queue_push_tail (&replay->events, event);
+}
+
+/* What a real check would have said, in the order it would have: the facts first, then every
+ * probe started (they run side by side), then their answers. */
+static void
+replay_plan (Replay *replay, gboolean no_upnp)
+{
+  GPtrArray *probes = ph_diagnosis_get_probes (replay->diagnosis);
+
+  replay_add (replay, PH_CHECK_EVENT_STEP_STARTED, PH_CHECK_STEP_NETWORK, NULL);
+  if (!no_upnp)
+    replay_add (replay, PH_CHECK_EVENT_STEP_STARTED, PH_CHECK_STEP_ROUTER, NULL);
+  replay_add (replay, PH_CHECK_EVENT_STEP_STARTED, PH_CHECK_STEP_NODE, NULL);
+  replay_add (replay, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_NETWORK,
+              network_summary (replay->diagnosis));
+  replay_add (replay, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_NODE,
+              node_summary (replay->diagnosis));
+  replay_add (replay, PH_CHECK_EVENT_STEP_STARTED, PH_CHECK_STEP_PROBES, NULL);
+  for (guint i = 0; i < probes->len; i++)
+    {
+      const PhProbeEvidence *e = g_ptr_array_index (probes, i);
+      QueuedEvent *event = queued_event_new (PH_CHECK_EVENT_PROBE_STARTED, PH_CHECK_STEP_PROBES);
+
+      event->server = g_strdup (e->server);
+      event->family = e->family;
+      g_queue_push_tail (&replay->events, event);
+    }
+  if (!no_upnp)
+    replay_add (replay, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_ROUTER,
+                router_summary (replay->diagnosis));
+  for (guint i = 0; i < probes->len; i++)
+    {
+      const PhProbeEvidence *e = g_ptr_array_index (probes, i);
+      QueuedEvent *event = queued_event_new (PH_CHECK_EVENT_PROBE_DONE, PH_CHECK_STEP_PROBES);
+
+      event->server = g_strdup (e->server);
+      event->family = e->family;
+      event->evidence = ph_probe_evidence_copy (e);
+      g_queue_push_tail (&replay->events, event);
+    }
+  replay_add (replay, PH_CHECK_EVENT_STEP_DONE, PH_CHECK_STEP_PROBES, probes_summary (probes));
+}
+
+static gboolean
+replay_tick (gpointer user_data)
+{
+  GTask *task = user_data;
+  Replay *replay = g_task_get_task_data (task);
+  QueuedEvent *event;
+
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)) || replay->error
+      || g_queue_is_empty (&replay->events))
+    {
+      progress_finish (replay->progress);
+      g_clear_pointer (&replay->timer, g_source_unref);
+      if (g_task_return_error_if_cancelled (task))
+        return G_SOURCE_REMOVE;
+      if (replay->error)
+        g_task_return_error (task, g_steal_pointer (&replay->error));
+      else
+        g_task_return_pointer (task, g_object_ref (replay->diagnosis), g_object_unref);
+      return G_SOURCE_REMOVE;
+    }
+  event = g_queue_pop_head (&replay->events);
+  progress_emit (replay->progress, event);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+replay_run_async (const PhCheckOptions *options, GCancellable *cancellable,
+                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autofree char *path = replay_next_path (ph_check_replay_dir ());
+  Replay *replay = g_new0 (Replay, 1);
+  g_autoptr (GMainContext) context = g_main_context_ref_thread_default ();
+
+  g_task_set_source_tag (task, ph_check_run_async);
+  g_task_set_task_data (task, replay, (GDestroyNotify) replay_free);
+  g_queue_init (&replay->events);
+  if (options->progress)
+    replay->progress = progress_new (options->progress, options->progress_data);
+  replay->diagnosis = ph_check_load_recorded (path, &replay->error);
+  if (replay->diagnosis)
+    replay_plan (replay, options->no_upnp);
+
+  /* the timer holds the task; the task's data holds the timer, destroyed when the task goes */
+  replay->timer = g_timeout_source_new (PH_CHECK_REPLAY_INTERVAL_MS);
+  g_source_set_name (replay->timer, "[porthole] replayed check");
+  g_source_set_callback (replay->timer, replay_tick, g_object_ref (task), g_object_unref);
+  g_source_attach (replay->timer, context);
 }
 
 void
@@ -311,6 +904,12 @@ ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
   g_return_if_fail (options != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
+  if (ph_check_replay_dir ())
+    {
+      replay_run_async (options, cancellable, callback, user_data);
+      return;
+    }
+
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, ph_check_run_async);
   data = g_new0 (CheckData, 1);
@@ -322,7 +921,22 @@ ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
   data->started_us = g_get_monotonic_time ();
   data->pending = 3;
   data->pending_verdict = options->no_upnp ? 1 : 2;
+  data->network_pending = 2;
+  if (options->progress)
+    data->progress = progress_new (options->progress, options->progress_data);
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
+
+  /* the steps that start now, told from an idle source rather than from inside this call */
+  if (data->progress)
+    {
+      progress_queue (data->progress,
+                      queued_event_new (PH_CHECK_EVENT_STEP_STARTED, PH_CHECK_STEP_NETWORK));
+      if (!options->no_upnp)
+        progress_queue (data->progress,
+                        queued_event_new (PH_CHECK_EVENT_STEP_STARTED, PH_CHECK_STEP_ROUTER));
+      progress_queue (data->progress,
+                      queued_event_new (PH_CHECK_EVENT_STEP_STARTED, PH_CHECK_STEP_NODE));
+    }
 
   lan_task = g_task_new (NULL, cancellable, lan_read_cb, g_object_ref (task));
   g_task_run_in_thread (lan_task, read_lan_in_thread);

@@ -7,6 +7,7 @@
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
 
+#include "net/ph-forwarding.h"
 #include "net/ph-kubo.h"
 #include "net/ph-lan.h"
 #include "net/ph-nm.h"
@@ -60,6 +61,52 @@ void ph_diagnosis_take_probes (PhDiagnosis *self, GPtrArray *evidence, const cha
 GPtrArray *ph_diagnosis_get_probes (PhDiagnosis *self);
 
 void ph_diagnosis_set_elapsed_ms (PhDiagnosis *self, guint64 elapsed_ms);
+
+/* For the faces: what the families' verdicts rest on. */
+GPtrArray *ph_diagnosis_get_family_addresses (PhDiagnosis *self, PhFamily family); /* char* */
+gboolean ph_diagnosis_get_family_confident (PhDiagnosis *self, PhFamily family);
+const char *ph_diagnosis_get_port_owner (PhDiagnosis *self);
+const char *ph_diagnosis_get_lan_error (PhDiagnosis *self);
+const char *ph_diagnosis_get_peer_id (PhDiagnosis *self);
+guint64 ph_diagnosis_get_elapsed_ms (PhDiagnosis *self);
+GPtrArray *ph_diagnosis_get_path (PhDiagnosis *self); /* char* or NULL per hop; may be NULL */
+
+/* The inverse of ph_diagnosis_to_json for everything the faces show (recorded checks for tests
+ * and screenshots, see ph_check_run_async's replay). Untrusted input: every member's type is
+ * checked and every array and string bounded; anything else fails with G_IO_ERROR_INVALID_DATA
+ * naming the member. Members ph_diagnosis_to_json derives (the overall verdict, ipv6.host) are
+ * ignored; warnings of the router that Porthole words itself are worded again in the current
+ * language. */
+#define PH_DIAGNOSIS_JSON_MAX_ITEMS 1024   /* per array */
+#define PH_DIAGNOSIS_JSON_MAX_STRING 16384 /* bytes per string */
+PhDiagnosis *ph_diagnosis_new_from_json (JsonNode *node, GError **error);
+
+/* ---- recommendations ---- */
+
+typedef enum
+{
+  PH_FIX_IPV6,     /* turn IPv6 on, or open it on the router */
+  PH_FIX_UPNP,     /* map the port on the router over UPnP */
+  PH_FIX_FORWARD,  /* forward the port on the router by hand */
+  PH_FIX_PROVIDER, /* CGNAT or double NAT: forwarding on this router cannot help; IPv6, the ISP,
+                    * bridge mode */
+} PhFix;
+
+/* The roads worth showing, the one most likely to work first; 0 when already reachable both ways
+ * that matter (IPv4 and IPv6, or IPv4 where this machine has no IPv6 at all). IPv6 first when the
+ * network offers it (a global address, or IPv6 turned off on this machine) and it is not working
+ * yet; UPnP when a router answered over UPnP with a public address; manual forwarding last; under
+ * CGNAT or double NAT the provider road first, then IPv6, and no forwarding. */
+guint ph_diagnosis_list_fixes (PhDiagnosis *self, PhFix out[4]);
+/* FALSE under CGNAT or double NAT, where a forward on this router alone cannot help. */
+gboolean ph_diagnosis_forwarding_can_help (PhDiagnosis *self);
+/* One plain, translated sentence per the two families: "Peers on the internet can reach your node
+ * over IPv6, not over IPv4." */
+char *ph_diagnosis_dup_headline (PhDiagnosis *self);
+/* What to type into the router (net/ph-forwarding), from the facts; NULL and
+ * PH_FORWARDING_ERROR_* when it cannot be (no LAN IPv4, no gateway). */
+PhForwardingFacts *ph_diagnosis_dup_forwarding (PhDiagnosis *self, GError **error);
+const char *ph_fix_to_string (PhFix fix); /* "ipv6", "upnp", "forward", "provider" */
 
 JsonNode *ph_diagnosis_to_json (PhDiagnosis *self);
 char *ph_diagnosis_to_text (PhDiagnosis *self);

@@ -365,6 +365,8 @@ probe_server (Probe *probe, PhMultiaddr *server)
   g_autoptr (PhMultiaddr) candidate = NULL;
   gint64 start = g_get_monotonic_time ();
 
+  if (probe->options->on_server)
+    probe->options->on_server (e->server, e->family, NULL, probe->options->on_server_data);
   connection = dial_server (probe, server, e, &error);
   if (connection)
     info = ph_connection_identify (connection, server_deadline (probe), probe->cancellable, &error);
@@ -400,6 +402,8 @@ done:
   e->ms = (guint) ((g_get_monotonic_time () - start) / 1000);
   if (connection)
     ph_connection_close (connection);
+  if (probe->options->on_server)
+    probe->options->on_server (e->server, e->family, e, probe->options->on_server_data);
   evidence_add (probe, e);
 }
 

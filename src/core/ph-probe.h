@@ -23,6 +23,12 @@ G_BEGIN_DECLS
 #define PH_PROBE_MAX_PARALLEL 32 /* probes wait on the network, not the CPU: one wave */
 #define PH_PROBE_SERVER_TIMEOUT_MS 20000
 
+/* One server, one family: evidence NULL when its probe starts, what it answered when done. Called
+ * from the probe's worker threads, possibly several at once: it must be thread-safe and quick
+ * (copy what it needs and hand it to another thread). The pointers are valid during the call. */
+typedef void (*PhProbeServerFunc) (const char *server, PhFamily family,
+                                   const PhProbeEvidence *evidence, gpointer user_data);
+
 typedef struct
 {
   guint port;
@@ -31,6 +37,8 @@ typedef struct
   char *owner_repo;             /* or a kubo repository to read it from, only if the port is taken */
   gboolean allow_private;
   guint timeout_ms;             /* the whole probe */
+  PhProbeServerFunc on_server;  /* may be NULL; see above. user data must outlive the probe */
+  gpointer on_server_data;
 } PhProbeOptions;
 
 void ph_probe_options_clear (PhProbeOptions *options);

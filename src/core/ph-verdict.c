@@ -16,6 +16,22 @@ ph_probe_evidence_new (void)
   return g_new0 (PhProbeEvidence, 1);
 }
 
+PhProbeEvidence *
+ph_probe_evidence_copy (const PhProbeEvidence *evidence)
+{
+  PhProbeEvidence *copy;
+
+  g_return_val_if_fail (evidence != NULL, NULL);
+
+  copy = g_memdup2 (evidence, sizeof *evidence);
+  copy->server = g_strdup (evidence->server);
+  copy->group = g_strdup (evidence->group);
+  copy->address = g_strdup (evidence->address);
+  copy->observed = g_strdup (evidence->observed);
+  copy->detail = g_strdup (evidence->detail);
+  return copy;
+}
+
 void
 ph_probe_evidence_free (PhProbeEvidence *evidence)
 {

@@ -46,6 +46,7 @@ typedef struct
 } PhProbeEvidence;
 
 PhProbeEvidence *ph_probe_evidence_new (void);
+PhProbeEvidence *ph_probe_evidence_copy (const PhProbeEvidence *evidence);
 void ph_probe_evidence_free (PhProbeEvidence *evidence);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhProbeEvidence, ph_probe_evidence_free)
 

@@ -272,6 +272,71 @@ test_no_servers (void)
   g_assert_false (report->port_in_use);
 }
 
+typedef struct
+{
+  GMutex lock;
+  GThread *caller;
+  GPtrArray *seen; /* "started <server>" / "done <server> <result>" */
+  gboolean on_caller_thread;
+} Calls;
+
+static void
+on_server (const char *server, PhFamily family, const PhProbeEvidence *evidence, gpointer user_data)
+{
+  Calls *calls = user_data;
+
+  g_mutex_lock (&calls->lock);
+  if (g_thread_self () == calls->caller)
+    calls->on_caller_thread = TRUE;
+  g_assert_cmpint (family, ==, PH_FAMILY_IPV4);
+  if (evidence)
+    {
+      g_assert_cmpstr (evidence->server, ==, server);
+      g_ptr_array_add (calls->seen, g_strdup_printf ("done %s %s", server,
+                                                     ph_probe_result_to_string (evidence->result)));
+    }
+  else
+    g_ptr_array_add (calls->seen, g_strdup_printf ("started %s", server));
+  g_mutex_unlock (&calls->lock);
+}
+
+/* The per-server callback: started, then done with the evidence, from the workers. */
+static void
+test_server_callback (void)
+{
+  Server server = { 0 };
+  g_auto (PhProbeOptions) options = { 0 };
+  g_autoptr (PhProbeReport) report = NULL;
+  g_autoptr (GError) error = NULL;
+  Calls calls = { 0 };
+  g_autofree char *started = NULL;
+  g_autofree char *done = NULL;
+
+  g_mutex_init (&calls.lock);
+  calls.caller = g_thread_self ();
+  calls.seen = g_ptr_array_new_with_free_func (g_free);
+  server_start (&server, FALSE);
+  options.port = free_port ();
+  options.servers = g_ptr_array_new_with_free_func ((GDestroyNotify) ph_multiaddr_unref);
+  g_ptr_array_add (options.servers, ph_multiaddr_new_from_string (server.address, NULL));
+  options.allow_private = TRUE;
+  options.timeout_ms = 10000;
+  options.on_server = on_server;
+  options.on_server_data = &calls;
+  report = ph_probe_run (&options, NULL, &error);
+  g_assert_no_error (error);
+
+  started = g_strdup_printf ("started %s", server.address);
+  done = g_strdup_printf ("done %s reachable", server.address);
+  g_assert_cmpuint (calls.seen->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (calls.seen, 0), ==, started);
+  g_assert_cmpstr (g_ptr_array_index (calls.seen, 1), ==, done);
+  g_assert_false (calls.on_caller_thread);
+  server_stop (&server);
+  g_ptr_array_unref (calls.seen);
+  g_mutex_clear (&calls.lock);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -282,6 +347,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/probe/port-in-use", test_port_in_use);
   g_test_add_func ("/probe/as-owner", test_as_owner);
   g_test_add_func ("/probe/no-servers", test_no_servers);
+  g_test_add_func ("/probe/server-callback", test_server_callback);
 
   return g_test_run ();
 }
