@@ -1,0 +1,496 @@
+/* test-ui-pages.c: the wizard's fix pages (ipv6, upnp, forward, provider) on their own
+ *
+ * Builds each page around a diagnosis made by hand and checks what the tests of the whole wizard
+ * rely on: the widget names, which buttons each state shows, the signals, and the UPnP page's
+ * Apply and Undo against the fake IGD on loopback (success, and a 718 conflict explained in
+ * words). Needs a display: skipped without one (run it under xvfb-run).
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fake-igd.h"
+#include "ui/ph-forward-page.h"
+#include "ui/ph-ipv6-page.h"
+#include "ui/ph-provider-page.h"
+#include "ui/ph-upnp-page.h"
+
+/* From the gresource compiled with --manual-register (src/meson.build). */
+void
+porthole_register_resource (void);
+
+/* ---- diagnoses made by hand ---- */
+
+static PhLanFacts *
+lan_new (gboolean gateway)
+{
+  PhLanFacts *lan = ph_lan_facts_new ();
+  PhLanAddress *a = g_new0 (PhLanAddress, 1);
+
+  a->ifname = g_strdup ("wlp2s0");
+  a->ifindex = 2;
+  a->family = AF_INET;
+  a->address = g_strdup ("192.168.1.20");
+  a->prefix = 24;
+  a->scope = PH_IP_SCOPE_PRIVATE;
+  a->dynamic = TRUE;
+  g_ptr_array_add (lan->addresses, a);
+  if (gateway)
+    {
+      PhLanRoute *r = g_new0 (PhLanRoute, 1);
+
+      r->ifname = g_strdup ("wlp2s0");
+      r->ifindex = 2;
+      r->family = AF_INET;
+      r->gateway = g_strdup ("192.168.1.1");
+      g_ptr_array_add (lan->gateways, r);
+    }
+  return lan;
+}
+
+static PhNmFacts *
+nm_new (gboolean running, const char *ipv6_method)
+{
+  PhNmFacts *nm = ph_nm_facts_new ();
+
+  nm->running = running;
+  if (!running)
+    return nm;
+  nm->device = g_strdup ("wlp2s0");
+  nm->connection_id = g_strdup ("Home Wi-Fi");
+  nm->connection_uuid = g_strdup ("6f1c1c6e-0000-4000-8000-000000000001");
+  nm->ipv4_method = g_strdup ("auto");
+  nm->ipv6_method = g_strdup (ipv6_method);
+  nm->ipv4_address = g_strdup ("192.168.1.20");
+  nm->ipv4_prefix = 24;
+  nm->ipv4_gateway = g_strdup ("192.168.1.1");
+  nm->ipv4_dhcp = TRUE;
+  return nm;
+}
+
+static PhUpnpFacts *
+upnp_new (const char *desc_url, const char *external, PhUpnpExternalScope scope)
+{
+  PhUpnpFacts *u = ph_upnp_facts_new ();
+
+  u->found = TRUE;
+  u->router = g_new0 (PhUpnpDeviceInfo, 1);
+  u->router->friendly_name = g_strdup ("Test & <Router>");
+  u->router->manufacturer = g_strdup ("Acme");
+  u->router->model_name = g_strdup ("R1");
+  u->router->admin_url = g_strdup ("http://192.168.1.1/");
+  u->desc_url = g_strdup (desc_url);
+  u->gateway = g_strdup ("127.0.0.1");
+  u->connected = TRUE;
+  u->lan_address = g_strdup ("127.0.0.1");
+  u->external_address = g_strdup (external);
+  u->external_scope = scope;
+  u->swarm_port = 4001;
+  return u;
+}
+
+static void
+set_causes (PhDiagnosis *d, PhFamily family, const char *cause)
+{
+  g_autoptr (GPtrArray) causes = g_ptr_array_new ();
+  g_autoptr (GPtrArray) addresses = g_ptr_array_new ();
+
+  if (cause)
+    g_ptr_array_add (causes, (char *) cause);
+  ph_diagnosis_set_family (d, family, PH_VERDICT_UNREACHABLE, NULL);
+  ph_diagnosis_set_family_causes (d, family, causes, addresses, TRUE);
+}
+
+static PhDiagnosis *
+diagnosis_new (PhNmFacts *nm, PhUpnpFacts *upnp, const char *cause4, gboolean gateway)
+{
+  PhDiagnosis *d = ph_diagnosis_new ();
+
+  ph_diagnosis_take_lan (d, lan_new (gateway));
+  if (nm)
+    ph_diagnosis_take_nm (d, nm);
+  if (upnp)
+    ph_diagnosis_take_upnp (d, upnp);
+  ph_diagnosis_set_port (d, 4001);
+  set_causes (d, PH_FAMILY_IPV4, cause4);
+  set_causes (d, PH_FAMILY_IPV6, "ipv6-unavailable");
+  return d;
+}
+
+/* ---- widgets ---- */
+
+static GtkWidget *
+find_named (GtkWidget *widget, const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (widget), name) == 0)
+    return widget;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *found = find_named (c, name);
+
+      if (found)
+        return found;
+    }
+  return NULL;
+}
+
+/* Whether some visible label under widget contains text. */
+static gboolean
+shows_text (GtkWidget *widget, const char *text)
+{
+  if (!gtk_widget_get_visible (widget))
+    return FALSE;
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), text))
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    if (shows_text (c, text))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
+visible (GtkWidget *page, const char *name)
+{
+  GtkWidget *w = find_named (page, name);
+
+  return w != NULL && gtk_widget_get_visible (w);
+}
+
+static gboolean
+wait_for_visible (GtkWidget *page, const char *name, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+
+  while (!visible (page, name))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+static GtkWidget *
+window_for (GtkWidget *page)
+{
+  GtkWidget *window = adw_window_new ();
+
+  adw_window_set_content (ADW_WINDOW (window), page);
+  gtk_window_set_default_size (GTK_WINDOW (window), 360, 640);
+  gtk_window_present (GTK_WINDOW (window));
+  return window;
+}
+
+static void
+count_cb (GtkWidget *page, guint *count)
+{
+  (*count)++;
+}
+
+static void
+road_cb (GtkWidget *page, const char *road, char **out)
+{
+  g_free (*out);
+  *out = g_strdup (road);
+}
+
+static void
+click (GtkWidget *page, const char *name)
+{
+  GtkWidget *w = find_named (page, name);
+
+  g_assert_nonnull (w);
+  g_assert_true (gtk_widget_is_sensitive (w));
+  g_signal_emit_by_name (w, "clicked");
+}
+
+/* ---- ipv6 ---- */
+
+static void
+test_ipv6_states (void)
+{
+  GtkWidget *page = ph_ipv6_page_new ();
+  GtkWidget *window = window_for (page);
+  g_autoptr (PhActions) actions = ph_actions_new (NULL);
+  g_autoptr (PhDiagnosis) off = diagnosis_new (nm_new (TRUE, "ignore"), NULL, "behind-nat", TRUE);
+  g_autoptr (PhDiagnosis) on = diagnosis_new (nm_new (TRUE, "auto"), NULL, "behind-nat", TRUE);
+  g_autoptr (PhDiagnosis) no_nm = diagnosis_new (nm_new (FALSE, NULL), NULL, "behind-nat", TRUE);
+  guint checks = 0;
+
+  g_assert_cmpstr (ph_ipv6_page_get_title (PH_IPV6_PAGE (page)), ==, "Turn On IPv6");
+  g_signal_connect (page, "check-again", G_CALLBACK (count_cb), &checks);
+
+  /* Off: the button, insensitive until there are actions; what will change is said first. */
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), off);
+  g_assert_true (visible (page, "ipv6-enable"));
+  g_assert_false (gtk_widget_is_sensitive (find_named (page, "ipv6-enable")));
+  g_object_set (page, "actions", actions, NULL);
+  g_assert_true (ph_ipv6_page_get_actions (PH_IPV6_PAGE (page)) == actions);
+  g_assert_true (gtk_widget_is_sensitive (find_named (page, "ipv6-enable")));
+  g_assert_true (shows_text (page, "“Home Wi-Fi” to “Automatic”"));
+  g_assert_true (shows_text (page, "nothing is disconnected"));
+  g_assert_false (visible (page, "ipv6-undo"));
+
+  /* On, but no global address: the router or the provider is the next step. */
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), on);
+  g_assert_false (visible (page, "ipv6-enable"));
+  g_assert_true (shows_text (page, "ask your internet provider"));
+
+  /* No NetworkManager: the manual step, no button. */
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), no_nm);
+  g_assert_false (visible (page, "ipv6-enable"));
+  g_assert_true (shows_text (page, "NetworkManager is not running"));
+
+  click (page, "ipv6-check");
+  g_assert_cmpuint (checks, ==, 1);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- upnp ---- */
+
+static void
+test_upnp_apply_undo (void)
+{
+  g_autoptr (FakeIgd) fake = fake_igd_start (NULL, NULL, NULL);
+  g_autofree char *url = fake_igd_dup_desc_url (fake);
+  g_autoptr (PhDiagnosis) d
+      = diagnosis_new (nm_new (TRUE, "auto"),
+                       upnp_new (url, "203.0.113.7", PH_UPNP_EXTERNAL_PUBLIC), "behind-nat", TRUE);
+  g_autoptr (PhActions) actions = ph_actions_new (NULL);
+  GtkWidget *page = ph_upnp_page_new ();
+  GtkWidget *window = window_for (page);
+  GtkWidget *router;
+  g_autofree char *calls = NULL;
+  guint checks = 0;
+
+  g_object_set (page, "actions", actions, NULL);
+  ph_upnp_page_set_diagnosis (PH_UPNP_PAGE (page), d);
+  g_signal_connect (page, "check-again", G_CALLBACK (count_cb), &checks);
+
+  /* The router by name (never as markup), and exactly what will be asked. */
+  router = find_named (page, "upnp-router");
+  g_assert_nonnull (router);
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (router)), ==,
+                   "Test & <Router>");
+  g_assert_true (shows_text (page, "4001, TCP and UDP"));
+  g_assert_true (shows_text (page, "127.0.0.1:4001"));
+  g_assert_true (shows_text (page, PH_UPNP_DESCRIPTION));
+  g_assert_true (visible (page, "upnp-apply"));
+  g_assert_false (visible (page, "upnp-undo"));
+  g_assert_false (visible (page, "upnp-check"));
+
+  click (page, "upnp-apply");
+  /* never blocks: the button is insensitive while the router is asked */
+  g_assert_false (gtk_widget_is_sensitive (find_named (page, "upnp-apply")));
+  g_assert_true (wait_for_visible (page, "upnp-check", 10000));
+  calls = fake_igd_dup_calls (fake);
+  g_assert_nonnull (strstr (calls, "ADD TCP"));
+  g_assert_nonnull (strstr (calls, "ADD UDP"));
+  g_assert_true (visible (page, "upnp-undo"));
+  g_assert_true (shows_text (page, "forwards port 4001"));
+  click (page, "upnp-check");
+  g_assert_cmpuint (checks, ==, 1);
+
+  click (page, "upnp-undo");
+  g_assert_true (wait_for_visible (page, "upnp-apply", 10000));
+  g_clear_pointer (&calls, g_free);
+  calls = fake_igd_dup_calls (fake);
+  g_assert_nonnull (strstr (calls, "DELETE TCP"));
+  g_assert_nonnull (strstr (calls, "DELETE UDP"));
+  g_assert_false (visible (page, "upnp-undo"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static char *
+conflict_action (FakeIgd *fake, const char *action, const char *body, int *code, gpointer user_data)
+{
+  char *answer;
+
+  if (g_str_equal (action, "AddPortMapping"))
+    {
+      *code = 718;
+      return NULL;
+    }
+  fake_igd_lock (fake);
+  answer = fake_igd_default_action (fake, action, body, code);
+  fake_igd_unlock (fake);
+  return answer;
+}
+
+static void
+test_upnp_conflict (void)
+{
+  g_autoptr (FakeIgd) fake = fake_igd_start (conflict_action, NULL, NULL);
+  g_autofree char *url = fake_igd_dup_desc_url (fake);
+  PhUpnpFacts *facts = upnp_new (url, "203.0.113.7", PH_UPNP_EXTERNAL_PUBLIC);
+  g_autoptr (PhDiagnosis) d = NULL;
+  g_autoptr (PhActions) actions = ph_actions_new (NULL);
+  GtkWidget *page = ph_upnp_page_new ();
+  GtkWidget *window = window_for (page);
+  g_autofree char *road = NULL;
+
+  facts->holder = g_new0 (PhUpnpMapping, 1);
+  facts->holder->external_port = 4001;
+  facts->holder->protocol = g_strdup ("TCP");
+  facts->holder->internal_client = g_strdup ("192.168.1.99");
+  facts->holder->internal_port = 4001;
+  d = diagnosis_new (nm_new (TRUE, "auto"), facts, "behind-nat", TRUE);
+  g_object_set (page, "actions", actions, NULL);
+  ph_upnp_page_set_diagnosis (PH_UPNP_PAGE (page), d);
+  g_signal_connect (page, "show-fix", G_CALLBACK (road_cb), &road);
+
+  click (page, "upnp-apply");
+  g_assert_true (wait_for_visible (page, "upnp-manual", 10000));
+  g_assert_true (shows_text (page, "already forwarded to another computer"));
+  g_assert_true (shows_text (page, "The router sends it to 192.168.1.99"));
+  g_assert_false (visible (page, "upnp-check"));
+  click (page, "upnp-manual");
+  g_assert_cmpstr (road, ==, "forward");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+test_upnp_no_router (void)
+{
+  PhUpnpFacts *facts = ph_upnp_facts_new ();
+  g_autoptr (PhDiagnosis) d = NULL;
+  GtkWidget *page = ph_upnp_page_new ();
+  GtkWidget *window = window_for (page);
+
+  facts->error = g_strdup ("No router answered the UPnP search.");
+  d = diagnosis_new (nm_new (TRUE, "auto"), facts, "behind-nat", TRUE);
+  ph_upnp_page_set_diagnosis (PH_UPNP_PAGE (page), d);
+  g_assert_false (visible (page, "upnp-apply"));
+  g_assert_true (visible (page, "upnp-manual"));
+  g_assert_true (shows_text (page, "No router answered the UPnP search."));
+  g_assert_true (shows_text (page, "turn on UPnP"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- forward ---- */
+
+static void
+test_forward (void)
+{
+  g_autoptr (PhDiagnosis) d = diagnosis_new (nm_new (TRUE, "auto"), NULL, "behind-nat", TRUE);
+  g_autoptr (PhDiagnosis) lost = ph_diagnosis_new ();
+  GtkWidget *page = ph_forward_page_new ();
+  GtkWidget *window = window_for (page);
+  GtkWidget *link;
+  GdkContentProvider *content;
+  GValue value = G_VALUE_INIT;
+  guint checks = 0;
+  guint copies = 0;
+
+  ph_forward_page_set_diagnosis (PH_FORWARD_PAGE (page), d);
+  g_signal_connect (page, "check-again", G_CALLBACK (count_cb), &checks);
+
+  /* A copy button per value, each named for what it copies. */
+  for (guint i = 0; i < 16; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("forward-copy-%u", i);
+      GtkWidget *button = find_named (page, name);
+
+      if (button == NULL)
+        break;
+      copies++;
+      g_assert_true (g_str_has_prefix (gtk_widget_get_tooltip_text (button), "Copy "));
+    }
+  g_assert_cmpuint (copies, >=, 4);
+
+  /* The LAN address is among the values; its button puts it on the clipboard. */
+  for (guint i = 0; i < copies; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("forward-copy-%u", i);
+
+      click (page, name);
+      content = gdk_clipboard_get_content (gtk_widget_get_clipboard (page));
+      g_assert_nonnull (content);
+      g_value_init (&value, G_TYPE_STRING);
+      g_assert_true (gdk_content_provider_get_value (content, &value, NULL));
+      if (g_strcmp0 (g_value_get_string (&value), "192.168.1.20") == 0)
+        copies = 0; /* found */
+      g_value_unset (&value);
+      if (copies == 0)
+        break;
+    }
+  g_assert_cmpuint (copies, ==, 0);
+
+  link = find_named (page, "forward-open-router");
+  g_assert_nonnull (link);
+  g_assert_cmpstr (gtk_link_button_get_uri (GTK_LINK_BUTTON (link)), ==, "http://192.168.1.1/");
+  g_assert_true (shows_text (page, "DHCP"));
+  click (page, "forward-check");
+  g_assert_cmpuint (checks, ==, 1);
+
+  /* Nothing to compute from: the reason, no values. */
+  ph_diagnosis_take_lan (lost, ph_lan_facts_new ());
+  ph_forward_page_set_diagnosis (PH_FORWARD_PAGE (page), lost);
+  g_assert_null (find_named (page, "forward-copy-0"));
+  g_assert_true (shows_text (page, "Porthole cannot tell what to forward"));
+  g_assert_true (visible (page, "forward-check"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* ---- provider ---- */
+
+static void
+test_provider (void)
+{
+  g_autoptr (PhDiagnosis) cgnat = diagnosis_new (
+      nm_new (TRUE, "auto"),
+      upnp_new ("http://127.0.0.1:9/x", "100.64.12.7", PH_UPNP_EXTERNAL_CGNAT), "cgnat", TRUE);
+  g_autoptr (PhDiagnosis) double_nat = diagnosis_new (
+      nm_new (TRUE, "auto"),
+      upnp_new ("http://127.0.0.1:9/x", "192.168.178.20", PH_UPNP_EXTERNAL_PRIVATE), "double-nat",
+      TRUE);
+  GtkWidget *page = ph_provider_page_new ();
+  GtkWidget *window = window_for (page);
+  g_autofree char *road = NULL;
+
+  g_signal_connect (page, "show-fix", G_CALLBACK (road_cb), &road);
+  ph_provider_page_set_diagnosis (PH_PROVIDER_PAGE (page), cgnat);
+  g_assert_true (shows_text (page, "100.64.12.7"));
+  g_assert_true (shows_text (page, "carrier-grade NAT"));
+  g_assert_true (visible (page, "provider-ipv6"));
+  g_assert_true (visible (page, "provider-isp"));
+  g_assert_null (find_named (page, "provider-bridge"));
+  g_signal_emit_by_name (find_named (page, "provider-ipv6"), "activate");
+  g_assert_cmpstr (road, ==, "ipv6");
+
+  ph_provider_page_set_diagnosis (PH_PROVIDER_PAGE (page), double_nat);
+  g_assert_true (visible (page, "provider-bridge"));
+  g_assert_true (shows_text (page, "bridge"));
+  g_signal_emit_by_name (find_named (page, "provider-forward"), "activate");
+  g_assert_cmpstr (road, ==, "forward");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc, char **argv)
+{
+  /* No GL: software rendering is enough here, and mesa's GL under Xvfb leaks at exit (ASan). */
+  g_setenv ("GDK_DEBUG", "gl-disable", FALSE);
+  g_setenv ("GSK_RENDERER", "cairo", FALSE);
+  g_test_init (&argc, &argv, NULL);
+  if (!gtk_init_check ())
+    {
+      g_test_skip ("no display (run under xvfb-run)");
+      return g_test_run ();
+    }
+  adw_init ();
+  porthole_register_resource ();
+
+  g_test_add_func ("/ui-pages/ipv6/states", test_ipv6_states);
+  g_test_add_func ("/ui-pages/upnp/apply-undo", test_upnp_apply_undo);
+  g_test_add_func ("/ui-pages/upnp/conflict", test_upnp_conflict);
+  g_test_add_func ("/ui-pages/upnp/no-router", test_upnp_no_router);
+  g_test_add_func ("/ui-pages/forward", test_forward);
+  g_test_add_func ("/ui-pages/provider", test_provider);
+  return g_test_run ();
+}
