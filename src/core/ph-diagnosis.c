@@ -283,6 +283,11 @@ ph_diagnosis_get_verdict (PhDiagnosis *self)
     return PH_VERDICT_REACHABLE;
   if (v4 == PH_VERDICT_UNREACHABLE && v6 == PH_VERDICT_UNREACHABLE)
     return PH_VERDICT_UNREACHABLE;
+  /* A machine with no public IPv6 address cannot be reached over IPv6: with IPv4 shown
+   * unreachable, the node is not reachable (the usual home behind a NAT without IPv6). */
+  if (v4 == PH_VERDICT_UNREACHABLE
+      && g_strcmp0 (self->families[PH_FAMILY_IPV6].reason, "ipv6-unavailable") == 0)
+    return PH_VERDICT_UNREACHABLE;
   return PH_VERDICT_UNKNOWN;
 }
 

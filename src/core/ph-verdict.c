@@ -81,6 +81,8 @@ ph_probe_result_to_string (PhProbeResult result)
         return "no-answer";
       case PH_PROBE_RESULT_UNSUPPORTED:
         return "unsupported";
+      case PH_PROBE_RESULT_NO_CANDIDATE:
+        return "no-candidate";
       case PH_PROBE_RESULT_ERROR:
       default:
         return "error";
