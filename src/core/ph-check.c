@@ -754,6 +754,14 @@ ph_check_load_recorded (const char *path, GError **error)
                    "recorded check %s: larger than %d bytes", path, PH_CHECK_REPLAY_MAX_FILE_SIZE);
       return NULL;
     }
+  /* json-glib would recurse once per level until the stack overflows */
+  if (!ph_diagnosis_json_depth_ok (contents, len, PH_DIAGNOSIS_JSON_MAX_DEPTH))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "recorded check %s: nested deeper than %d levels", path,
+                   PH_DIAGNOSIS_JSON_MAX_DEPTH);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, contents, (gssize) len, error))
     {
       g_prefix_error (error, "recorded check %s: ", path);

@@ -80,6 +80,16 @@ GPtrArray *ph_diagnosis_get_path (PhDiagnosis *self); /* char* or NULL per hop; 
 #define PH_DIAGNOSIS_JSON_MAX_ITEMS 1024   /* per array */
 #define PH_DIAGNOSIS_JSON_MAX_STRING 16384 /* bytes per string */
 PhDiagnosis *ph_diagnosis_new_from_json (JsonNode *node, GError **error);
+/* The same from the text of a recorded check (at most PH_DIAGNOSIS_JSON_MAX_TEXT bytes): what
+ * ph_check_load_recorded reads. */
+#define PH_DIAGNOSIS_JSON_MAX_TEXT (1024 * 1024)
+PhDiagnosis *ph_diagnosis_new_from_json_data (const char *data, gsize len, GError **error);
+/* json-glib's parser recurses once per nesting level with no limit of its own: a megabyte of '['
+ * overflows the stack. TRUE when no object or array in the JSON text nests deeper than
+ * max_depth (strings and escapes skipped; the text need not be valid JSON). Call it before
+ * json_parser_load_from_data on anything read from a file. */
+#define PH_DIAGNOSIS_JSON_MAX_DEPTH 64
+gboolean ph_diagnosis_json_depth_ok (const char *data, gsize len, guint max_depth);
 
 /* ---- recommendations ---- */
 

@@ -225,6 +225,7 @@ handle_get_group_properties (PhDbusMenu *self, GVariant *parameters,
   g_autoptr (GVariant) ids = NULL;
   g_autofree const char **names = NULL;
   g_auto (GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a(ia{sv})"));
+  g_autofree gboolean *seen = NULL;
   const gint32 *id_list;
   gsize n_ids = 0;
   guint found = 0;
@@ -240,11 +241,15 @@ handle_get_group_properties (PhDbusMenu *self, GVariant *parameters,
       g_dbus_method_invocation_return_value (invocation, g_variant_new ("(a(ia{sv}))", &builder));
       return;
     }
+  /* each item once, however often it is asked for: a message of a million copies of one id
+   * would otherwise be answered with a million property sets, hundreds of times its size */
+  seen = g_new0 (gboolean, self->items->len + 1);
   for (gsize i = 0; i < n_ids; i++)
     {
       /* unknown ids are left out of the answer, as libdbusmenu does */
-      if (!id_exists (self, id_list[i]))
+      if (!id_exists (self, id_list[i]) || seen[id_list[i]])
         continue;
+      seen[id_list[i]] = TRUE;
       g_variant_builder_add (&builder, "(i@a{sv})", id_list[i],
                              item_properties (self, id_list[i], (const char *const *) names));
       found++;
@@ -329,6 +334,7 @@ handle_event_group (PhDbusMenu *self, GVariant *parameters, GDBusMethodInvocatio
   g_autoptr (GVariant) events = NULL;
   g_autoptr (GArray) errors = g_array_new (FALSE, FALSE, sizeof (gint32));
   g_autoptr (GArray) good = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GHashTable) clicked = NULL;
   gsize n;
 
   g_variant_get (parameters, "(@a(isvu))", &events);
@@ -354,6 +360,9 @@ handle_event_group (PhDbusMenu *self, GVariant *parameters, GDBusMethodInvocatio
       invocation,
       g_variant_new ("(@ai)", g_variant_new_fixed_array (G_VARIANT_TYPE_INT32, errors->data,
                                                          errors->len, sizeof (gint32))));
+  /* One click per item and group: a peer that sends a million clicks on "Open Porthole" in one
+   * message would otherwise hold the main loop for as long as a million "activate"s take. */
+  clicked = g_hash_table_new (NULL, NULL);
   g_object_ref (self);
   for (guint i = 0; i < good->len; i++)
     {
@@ -362,6 +371,11 @@ handle_event_group (PhDbusMenu *self, GVariant *parameters, GDBusMethodInvocatio
 
       g_variant_get_child (events, g_array_index (good, guint, i), "(i&svu)", &id, &event_id, NULL,
                            NULL);
+      if (g_strcmp0 (event_id, "clicked") == 0)
+        {
+          if (!g_hash_table_add (clicked, GINT_TO_POINTER (id)))
+            continue;
+        }
       dispatch_event (self, id, event_id);
     }
   g_object_unref (self);

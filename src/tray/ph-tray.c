@@ -148,11 +148,13 @@ sni_interface_info (void)
   return node_info->interfaces[0];
 }
 
-/* The pending call holds the tray and the cancellable of its round: a watcher that went away (or
- * a tray that was disposed) cancels it, and the answer is then ignored. */
+/* The pending call holds the cancellable of its round and only a weak reference to the tray: a
+ * watcher that went away (or a tray that was disposed) cancels it, and the answer is then
+ * ignored. A strong one would keep a dropped tray alive, exported and owning its name, for as
+ * long as the watcher takes to answer (25 s, or never for one that hangs), and then register it. */
 typedef struct
 {
-  PhTray *self;
+  GWeakRef self;
   GCancellable *cancellable;
 } PhTrayCall;
 
@@ -161,7 +163,7 @@ ph_tray_call_new (PhTray *self)
 {
   PhTrayCall *call = g_new0 (PhTrayCall, 1);
 
-  call->self = g_object_ref (self);
+  g_weak_ref_init (&call->self, self);
   call->cancellable = g_object_ref (self->cancellable);
   return call;
 }
@@ -169,9 +171,23 @@ ph_tray_call_new (PhTray *self)
 static void
 ph_tray_call_free (PhTrayCall *call)
 {
-  g_object_unref (call->self);
+  g_weak_ref_clear (&call->self);
   g_object_unref (call->cancellable);
   g_free (call);
+}
+
+/* The tray the answer is for, or NULL when the answer is to be ignored. */
+static PhTray *
+ph_tray_call_get_tray (PhTrayCall *call)
+{
+  PhTray *self;
+
+  if (g_cancellable_is_cancelled (call->cancellable))
+    return NULL;
+  self = g_weak_ref_get (&call->self);
+  if (self != NULL && self->cancellable != call->cancellable)
+    g_clear_object (&self);
+  return self;
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhTrayCall, ph_tray_call_free)
@@ -289,13 +305,13 @@ static void
 host_registered_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PhTrayCall) call = user_data;
-  PhTray *self = call->self;
+  g_autoptr (PhTray) self = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
   g_autoptr (GVariant) value = NULL;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (g_cancellable_is_cancelled (call->cancellable))
+  if (!(self = ph_tray_call_get_tray (call)))
     return;
   if (reply == NULL)
     {
@@ -328,12 +344,12 @@ static void
 register_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (PhTrayCall) call = user_data;
-  PhTray *self = call->self;
+  g_autoptr (PhTray) self = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GVariant) reply = NULL;
 
   reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
-  if (g_cancellable_is_cancelled (call->cancellable))
+  if (!(self = ph_tray_call_get_tray (call)))
     return;
   self->registering = FALSE;
   g_clear_pointer (&self->register_error, g_free);

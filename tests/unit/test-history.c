@@ -481,6 +481,22 @@ test_corrupt_huge (Fixture *fixture, gconstpointer data)
   }
 }
 
+/* Within the size bound but nested a million deep: json-glib's parser recursed once per level
+ * until the stack overflowed, at every start, before the file could be set aside. */
+static void
+test_corrupt_deep (Fixture *fixture, gconstpointer data)
+{
+  static const char head[] = "{\"version\": 1, \"entries\": ";
+  gsize len = PH_HISTORY_MAX_BYTES;
+  g_autofree char *text = g_malloc (len);
+
+  memcpy (text, head, sizeof head - 1);
+  memset (text + sizeof head - 1, '[', len - (sizeof head - 1));
+  assert_set_aside (fixture, text, len);
+  memset (text + sizeof head - 1, '{', len - (sizeof head - 1));
+  assert_set_aside (fixture, text, len);
+}
+
 /* Something that cannot be read as a file (a folder) is moved out of the way too. */
 static void
 test_corrupt_unreadable (Fixture *fixture, gconstpointer data)
@@ -567,6 +583,7 @@ main (int argc, char *argv[])
   ADD_FILE_TEST ("/history/corrupt/truncated", test_corrupt_truncated);
   ADD_FILE_TEST ("/history/corrupt/types", test_corrupt_types);
   ADD_FILE_TEST ("/history/corrupt/huge", test_corrupt_huge);
+  ADD_FILE_TEST ("/history/corrupt/deep", test_corrupt_deep);
   ADD_FILE_TEST ("/history/corrupt/unreadable", test_corrupt_unreadable);
   ADD_FILE_TEST ("/history/corrupt/twice", test_corrupt_twice);
 

@@ -498,6 +498,50 @@ test_load_errors (void)
   g_rmdir (dir);
 }
 
+/* A recorded check nested a million deep overflowed json-glib's recursive parser: refused first,
+ * while brackets inside strings (and escaped quotes) do not count. */
+static void
+test_load_deep (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("porthole-replay-XXXXXX", NULL);
+  g_autofree char *deep = g_build_filename (dir, "deep.json", NULL);
+  g_autofree char *text = g_strnfill (PH_CHECK_REPLAY_MAX_FILE_SIZE, '[');
+  g_autoptr (PhDiagnosis) good = load_recorded ("upnp", 1);
+  g_autoptr (JsonNode) node = ph_diagnosis_to_json (good);
+  g_autofree char *json = json_to_string (node, FALSE);
+  g_autoptr (GString) quoted = g_string_new (json);
+  g_autoptr (PhDiagnosis) again = NULL;
+  g_autoptr (PhDiagnosis) none = NULL;
+
+  g_assert_true (g_file_set_contents (deep, text, -1, NULL));
+  g_assert_null (ph_check_load_recorded (deep, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  none = ph_diagnosis_new_from_json_data (text, strlen (text), &error);
+  g_assert_null (none);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  g_assert_false (ph_diagnosis_json_depth_ok ("[[[", 3, 2));
+  g_assert_true (ph_diagnosis_json_depth_ok ("[[]][[]]", 8, 2));
+  g_assert_true (ph_diagnosis_json_depth_ok ("[\"[[[\\\"[[\"]", 11, 1));
+
+  /* a port owner full of brackets and an escaped quote is still a good check */
+  g_assert_nonnull (strstr (json, "\"port\":4001,"));
+  g_string_replace (quoted, "\"port\":4001,",
+                    "\"port\":4001,\"port_owner\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+                    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[\\\"{{{{\",",
+                    1);
+  again = ph_diagnosis_new_from_json_data (quoted->str, quoted->len, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (again);
+  g_assert_true (g_str_has_suffix (ph_diagnosis_get_port_owner (again), "[\"{{{{"));
+
+  g_unlink (deep);
+  g_rmdir (dir);
+}
+
 static void
 test_igd_url (void)
 {
@@ -1107,6 +1151,7 @@ main (int argc, char **argv)
   g_test_add_func ("/replay/round-trip/recorded", test_round_trip_recorded);
   g_test_add_func ("/replay/malformed", test_malformed);
   g_test_add_func ("/replay/load-errors", test_load_errors);
+  g_test_add_func ("/replay/load-deep", test_load_deep);
   g_test_add_func ("/replay/igd-url", test_igd_url);
   g_test_add_func ("/replay/replay", test_replay);
   g_test_add_func ("/replay/cancel", test_replay_cancel);

@@ -50,7 +50,9 @@ typedef struct
   guint watcher_own_id;
   gboolean watcher_owned;
   gboolean host_registered;
-  GPtrArray *registrations; /* char*: the service each RegisterStatusNotifierItem named */
+  gboolean hold_registrations; /* a hung panel: RegisterStatusNotifierItem is never answered */
+  GPtrArray *held;             /* GDBusMethodInvocation*: the calls not answered */
+  GPtrArray *registrations;    /* char*: the service each RegisterStatusNotifierItem named */
   GPtrArray *registration_senders;
 
   PhTray *tray;
@@ -175,6 +177,12 @@ watcher_method_call (GDBusConnection *connection, const char *sender, const char
     {
       g_ptr_array_add (f->registrations, g_strdup (service));
       g_ptr_array_add (f->registration_senders, g_strdup (sender));
+      if (f->hold_registrations)
+        {
+          /* the handler's reference, with the duty to answer, moves to the array */
+          g_ptr_array_add (f->held, invocation);
+          return;
+        }
     }
   g_dbus_method_invocation_return_value (invocation, NULL);
 }
@@ -285,6 +293,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   g_assert_nonnull (f->watcher_info);
   f->host_registered = TRUE;
   f->registrations = g_ptr_array_new_with_free_func (g_free);
+  f->held = g_ptr_array_new_with_free_func (g_object_unref);
   f->registration_senders = g_ptr_array_new_with_free_func (g_free);
   f->signals = g_ptr_array_new_with_free_func (g_free);
   f->signal_args = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
@@ -333,6 +342,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_clear_object (&f->tray_conn);
   g_clear_object (&f->panel_conn);
   g_dbus_node_info_unref (f->watcher_info);
+  g_ptr_array_unref (f->held);
   g_ptr_array_unref (f->registrations);
   g_ptr_array_unref (f->registration_senders);
   g_ptr_array_unref (f->signals);
@@ -970,6 +980,84 @@ test_quit_drops_tray (Fixture *f, gconstpointer data)
   g_assert_null (f->tray);
 }
 
+/* One EventGroup full of clicks on the same items: each acts once, not once per copy. */
+static void
+test_event_group_flood (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  GVariantBuilder events;
+
+  start_registered (f);
+  g_variant_builder_init (&events, G_VARIANT_TYPE ("a(isvu)"));
+  for (guint i = 0; i < 5000; i++)
+    {
+      g_variant_builder_add (&events, "(isvu)", 3, "clicked", g_variant_new_int32 (0), i);
+      g_variant_builder_add (&events, "(isvu)", 4, "clicked", g_variant_new_int32 (0), i);
+      g_variant_builder_add (&events, "(isvu)", 4, "hovered", g_variant_new_int32 (0), i);
+    }
+  reply = menu_call (f, "EventGroup", g_variant_new ("(a(isvu))", &events), "(ai)", &error);
+  g_assert_no_error (error);
+  drain ();
+  g_assert_cmpuint (f->n_activate, ==, 1);
+  g_assert_cmpuint (f->n_check_now, ==, 1);
+  g_assert_cmpuint (f->n_quit, ==, 0);
+}
+
+/* GetGroupProperties with one id a hundred thousand times: one answer, not a hundred thousand
+ * (a message of ids is answered with property sets many times its size). */
+static void
+test_group_properties_repeated (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) items = NULL;
+  g_autofree gint32 *ids = g_new (gint32, 100000);
+  const char *no_names[] = { NULL };
+
+  start_registered (f);
+  for (guint i = 0; i < 100000; i++)
+    ids[i] = i % 2 ? 3 : 99;
+  reply = menu_call (f, "GetGroupProperties",
+                     g_variant_new ("(@ai^as)", int_array (ids, 100000), no_names), "(a(ia{sv}))",
+                     &error);
+  g_assert_no_error (error);
+  items = g_variant_get_child_value (reply, 0);
+  g_assert_cmpuint (g_variant_n_children (items), ==, 1);
+}
+
+/* The panel never answers RegisterStatusNotifierItem: a tray dropped meanwhile goes at once (its
+ * name with it), and the late answer finds nothing to register. The pending call used to hold the
+ * tray, which stayed on the bus, and registered, for as long as the panel took. */
+static void
+test_drop_while_registering (Fixture *f, gconstpointer data)
+{
+  g_autofree char *name = NULL;
+  GDBusMethodInvocation *late;
+  PhTray *weak;
+
+  f->hold_registrations = TRUE;
+  watcher_start (f);
+  fixture_start_tray (f, NULL);
+  WAIT_FOR (f->held->len == 1);
+  g_assert_false (ph_tray_get_available (f->tray));
+  name = g_strdup (ph_tray_get_bus_name (f->tray));
+  g_assert_true (name_has_owner (f, name));
+
+  weak = f->tray;
+  g_object_add_weak_pointer (G_OBJECT (f->tray), (gpointer *) &weak);
+  g_clear_object (&f->tray);
+  g_assert_null (weak);
+  WAIT_FOR (!name_has_owner (f, name));
+
+  /* the answer comes after all */
+  late = g_ptr_array_steal_index (f->held, 0);
+  g_dbus_method_invocation_return_value (late, NULL);
+  drain ();
+  g_assert_false (name_has_owner (f, name));
+  g_assert_cmpuint (f->registrations->len, ==, 1);
+}
+
 static void
 test_escape_label (void)
 {
@@ -1001,6 +1089,9 @@ main (int argc, char **argv)
   ADD ("/tray/reregister", test_reregister);
   ADD ("/tray/no-host", test_no_host);
   ADD ("/tray/quit-drops-tray", test_quit_drops_tray);
+  ADD ("/tray/drop-while-registering", test_drop_while_registering);
+  ADD ("/tray/event-group-flood", test_event_group_flood);
+  ADD ("/tray/group-properties-repeated", test_group_properties_repeated);
 #undef ADD
   g_test_add_func ("/tray/escape-label", test_escape_label);
 
