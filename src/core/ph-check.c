@@ -755,7 +755,7 @@ ph_check_load_recorded (const char *path, GError **error)
       return NULL;
     }
   /* json-glib would recurse once per level until the stack overflows */
-  if (!ph_diagnosis_json_depth_ok (contents, len, PH_DIAGNOSIS_JSON_MAX_DEPTH))
+  if (!ph_json_depth_ok (contents, len, PH_DIAGNOSIS_JSON_MAX_DEPTH))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "recorded check %s: nested deeper than %d levels", path,

@@ -1663,39 +1663,6 @@ ph_diagnosis_new_from_json (JsonNode *node, GError **error)
   return g_steal_pointer (&self);
 }
 
-gboolean
-ph_diagnosis_json_depth_ok (const char *data, gsize len, guint max_depth)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-
-  g_return_val_if_fail (data != NULL || len == 0, FALSE);
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++; /* whatever is escaped, it neither ends the string nor nests */
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > max_depth)
-            return FALSE;
-        }
-      else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
-    }
-  return TRUE;
-}
-
 PhDiagnosis *
 ph_diagnosis_new_from_json_data (const char *data, gsize len, GError **error)
 {
@@ -1710,7 +1677,7 @@ ph_diagnosis_new_from_json_data (const char *data, gsize len, GError **error)
       json_fail (error, "the text", "larger than %d bytes", PH_DIAGNOSIS_JSON_MAX_TEXT);
       return NULL;
     }
-  if (!ph_diagnosis_json_depth_ok (data, len, PH_DIAGNOSIS_JSON_MAX_DEPTH))
+  if (!ph_json_depth_ok (data, len, PH_DIAGNOSIS_JSON_MAX_DEPTH))
     {
       json_fail (error, "the text", "nested deeper than %d levels", PH_DIAGNOSIS_JSON_MAX_DEPTH);
       return NULL;

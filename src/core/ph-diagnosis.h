@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 
 #include "net/ph-forwarding.h"
+#include "net/ph-json.h"
 #include "net/ph-kubo.h"
 #include "net/ph-lan.h"
 #include "net/ph-nm.h"
@@ -84,12 +85,8 @@ PhDiagnosis *ph_diagnosis_new_from_json (JsonNode *node, GError **error);
  * ph_check_load_recorded reads. */
 #define PH_DIAGNOSIS_JSON_MAX_TEXT (1024 * 1024)
 PhDiagnosis *ph_diagnosis_new_from_json_data (const char *data, gsize len, GError **error);
-/* json-glib's parser recurses once per nesting level with no limit of its own: a megabyte of '['
- * overflows the stack. TRUE when no object or array in the JSON text nests deeper than
- * max_depth (strings and escapes skipped; the text need not be valid JSON). Call it before
- * json_parser_load_from_data on anything read from a file. */
-#define PH_DIAGNOSIS_JSON_MAX_DEPTH 64
-gboolean ph_diagnosis_json_depth_ok (const char *data, gsize len, guint max_depth);
+/* Texts nesting deeper are refused before parsing (net/ph-json.h). */
+#define PH_DIAGNOSIS_JSON_MAX_DEPTH PH_JSON_MAX_DEPTH
 
 /* ---- recommendations ---- */
 

@@ -199,7 +199,7 @@ entries_parse (const char *text, gsize len)
 
   /* json-glib recurses once per nesting level: a file of '[' would overflow the stack at every
    * start, before the file could be set aside. Ours nests three deep. */
-  if (len > G_MAXSSIZE || !ph_diagnosis_json_depth_ok (text, len, PH_DIAGNOSIS_JSON_MAX_DEPTH)
+  if (len > G_MAXSSIZE || !ph_json_depth_ok (text, len, PH_DIAGNOSIS_JSON_MAX_DEPTH)
       || !json_parser_load_from_data (parser, text, (gssize) len, NULL))
     return NULL;
   root = json_parser_get_root (parser);

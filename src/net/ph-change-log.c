@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 
 #include "ph-change-log.h"
+#include "ph-json.h"
 
 #define CHANGE_LOG_VERSION 1
 
@@ -206,7 +207,9 @@ changes_parse (const char *text, gsize len)
   JsonObject *object;
   JsonArray *array;
 
-  if (!json_parser_load_from_data (parser, text, len, NULL))
+  /* a change log is two levels deep; refuse what would overflow json-glib's recursion */
+  if (!ph_json_depth_ok (text, len, PH_JSON_MAX_DEPTH)
+      || !json_parser_load_from_data (parser, text, len, NULL))
     return NULL;
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))

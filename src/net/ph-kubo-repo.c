@@ -17,6 +17,7 @@
 #include "p2p/ph-peer-id.h"
 
 #include "ph-kubo-private.h"
+#include "ph-json.h"
 #include "ph-kubo-repo.h"
 
 GQuark
@@ -59,46 +60,6 @@ ph_kubo_secret_free (char *secret)
 
 /* ---- JSON ---- */
 
-/* Counts brackets outside strings; the only way deep nesting can be refused before json-glib's
- * recursive descent sees it. */
-static gboolean
-json_check_depth (const char *data, gsize len, const char *what, GError **error)
-{
-  guint depth = 0;
-  gboolean in_string = FALSE;
-  gboolean escaped = FALSE;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (escaped)
-            escaped = FALSE;
-          else if (c == '\\')
-            escaped = TRUE;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
-      if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > PH_KUBO_MAX_JSON_DEPTH)
-            {
-              g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED,
-                           "%s nests deeper than %u levels", what, PH_KUBO_MAX_JSON_DEPTH);
-              return FALSE;
-            }
-        }
-      else if ((c == ']' || c == '}') && depth > 0)
-        depth--;
-    }
-  return TRUE;
-}
-
 JsonNode *
 ph_kubo_json_parse (const char *data, gsize len, const char *what, GError **error)
 {
@@ -116,8 +77,12 @@ ph_kubo_json_parse (const char *data, gsize len, const char *what, GError **erro
       g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_TOO_LARGE, "%s is too large", what);
       return NULL;
     }
-  if (!json_check_depth (data, len, what, error))
-    return NULL;
+  if (!ph_json_depth_ok (data, len, PH_KUBO_MAX_JSON_DEPTH))
+    {
+      g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED, "%s nests deeper than %u levels",
+                   what, PH_KUBO_MAX_JSON_DEPTH);
+      return NULL;
+    }
 
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local_error))

@@ -13,6 +13,8 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "ph-json.h"
+
 #include "p2p/ph-ip-scope.h"
 #include "p2p/ph-keys.h"
 
@@ -48,7 +50,7 @@ ph_kubo_error_quark (void);
 /* Bounds on what we read. The api file bound is kubo's own (fsrepo.go APIAddr: < 2048 bytes). */
 #define PH_KUBO_MAX_CONFIG_SIZE (4 * 1024 * 1024)
 #define PH_KUBO_MAX_API_FILE_SIZE 2048
-#define PH_KUBO_MAX_JSON_DEPTH 64
+#define PH_KUBO_MAX_JSON_DEPTH PH_JSON_MAX_DEPTH
 
 /* kubo:docs/config.md §Addresses.API default; the address we try when there is no api file. */
 #define PH_KUBO_DEFAULT_API_ADDRESS "/ip4/127.0.0.1/tcp/5001"

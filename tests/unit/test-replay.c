@@ -523,9 +523,9 @@ test_load_deep (void)
   g_assert_null (none);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
   g_clear_error (&error);
-  g_assert_false (ph_diagnosis_json_depth_ok ("[[[", 3, 2));
-  g_assert_true (ph_diagnosis_json_depth_ok ("[[]][[]]", 8, 2));
-  g_assert_true (ph_diagnosis_json_depth_ok ("[\"[[[\\\"[[\"]", 11, 1));
+  g_assert_false (ph_json_depth_ok ("[[[", 3, 2));
+  g_assert_true (ph_json_depth_ok ("[[]][[]]", 8, 2));
+  g_assert_true (ph_json_depth_ok ("[\"[[[\\\"[[\"]", 11, 1));
 
   /* a port owner full of brackets and an escaped quote is still a good check */
   g_assert_nonnull (strstr (json, "\"port\":4001,"));
