@@ -45,5 +45,25 @@ main (int argc, char *argv[])
   overrides.peers = command_line.peers;
   overrides.no_upnp = command_line.no_upnp;
   app = ph_application_new (&overrides);
+  if (command_line.background)
+    {
+      /* Register first to learn whether Porthole already runs: then that instance takes over
+       * the watch (app.background) and this one ends without opening a window. */
+      if (!g_application_register (G_APPLICATION (app), NULL, &error))
+        {
+          g_printerr ("porthole: %s\n", error->message);
+          return 1;
+        }
+      if (g_application_get_is_remote (G_APPLICATION (app)))
+        {
+          GDBusConnection *bus = g_application_get_dbus_connection (G_APPLICATION (app));
+
+          g_action_group_activate_action (G_ACTION_GROUP (app), "background", NULL);
+          if (bus)
+            g_dbus_connection_flush_sync (bus, NULL, NULL);
+          return 0;
+        }
+      ph_application_set_start_in_background (app, TRUE);
+    }
   return g_application_run (G_APPLICATION (app), app_argv[1] ? 2 : 1, app_argv);
 }

@@ -41,6 +41,12 @@ validate (PhCommandLine *self, int argc, char **argv, GError **error)
                    self->timeout_s);
       return FALSE;
     }
+  if (self->background && self->check)
+    {
+      g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                           _ ("--background and --check cannot go together"));
+      return FALSE;
+    }
   if (!self->check && self->json)
     {
       g_set_error_literal (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -73,6 +79,8 @@ ph_command_line_parse (PhCommandLine *self, int *argc, char ***argv, GError **er
             N_ ("Check reachability without a window and print a report"), NULL },
           { "json", 0, 0, G_OPTION_ARG_NONE, &self->json,
             N_ ("With --check: print the report as JSON"), NULL },
+          { "background", 0, 0, G_OPTION_ARG_NONE, &self->background,
+            N_ ("Watch reachability from the panel without a window"), NULL },
           { "port", 0, 0, G_OPTION_ARG_INT, &self->port,
             N_ ("The node’s swarm port to check (default 4001)"), N_ ("PORT") },
           { "peer", 0, 0, G_OPTION_ARG_STRING_ARRAY, &self->peers,

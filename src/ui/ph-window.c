@@ -1,241 +1,639 @@
 /* ph-window.c
  *
+ * The wizard: check → result → fixes → a road (ipv6, upnp, forward, provider) → confirm. Checks
+ * run through core (ph_check_run_async) with live progress; every finished one goes to the
+ * application (ph_application_record_diagnosis), which the tray, the history and the
+ * notifications follow. Each page gets the latest diagnosis as soon as it exists.
+ *
+ * Back follows the wizard's shape, not the pages visited: a road's parent is the list of roads,
+ * the list's parent the result. The result has no parent: "Check Again" is how to go round again.
+ *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <sys/socket.h>
 
 #include "core/ph-check.h"
+#include "ph-check-page.h"
+#include "ph-confirm-page.h"
+#include "ph-evidence-dialog.h"
+#include "ph-fixes-page.h"
+#include "ph-result-page.h"
 #include "ph-window.h"
+
+/* H6's road pages, each as soon as it is in src/ui/meson.build (TODO: drop these when all are). */
+#define HAVE_IPV6_PAGE 1
+#define HAVE_UPNP_PAGE 1
+#define HAVE_FORWARD_PAGE 1
+#define HAVE_PROVIDER_PAGE 1
+#if HAVE_IPV6_PAGE
+#include "ph-ipv6-page.h"
+#endif
+#if HAVE_UPNP_PAGE
+#include "ph-upnp-page.h"
+#endif
+#if HAVE_FORWARD_PAGE
+#include "ph-forward-page.h"
+#endif
+#if HAVE_PROVIDER_PAGE
+#include "ph-provider-page.h"
+#endif
+
+typedef enum
+{
+  CHECK_NONE,
+  CHECK_MAIN,    /* on the check page, ends on the result page */
+  CHECK_CONFIRM, /* after a fix, on the confirm page */
+} CheckMode;
+
+/* One running check. progress_data must live until the async callback, which may come after the
+ * window is gone (cancelled in dispose): so the run is its own allocation, and the window is
+ * touched only while the run's cancellable is not cancelled. */
+typedef struct
+{
+  PhWindow *window; /* unowned; valid while !g_cancellable_is_cancelled (cancellable) */
+  GCancellable *cancellable;
+  CheckMode mode;
+} CheckRun;
 
 struct _PhWindow
 {
   AdwApplicationWindow parent_instance;
 
   AdwToastOverlay *toast_overlay;
-  AdwStatusPage *status_page;
-  GtkWidget *check_button;
-  GtkWidget *spinner;
-  AdwPreferencesGroup *verdict_group;
-  AdwPreferencesGroup *lan_group;
-  AdwPreferencesGroup *capabilities_group;
+  GtkStack *stack;
+  AdwWindowTitle *window_title;
+  GtkWidget *back_button;
+
+  PhCheckPage *check_page;
+  PhResultPage *result_page;
+  PhFixesPage *fixes_page;
+  PhConfirmPage *confirm_page;
+  GtkWidget *road_pages[4]; /* in PhFix order */
 
   GSettings *settings;
-  GCancellable *cancellable;
-  GPtrArray *result_rows; /* rows added to verdict_group and lan_group, for the next refresh */
+  PhDiagnosis *diagnosis; /* the latest finished check, NULL before the first */
+  CheckRun *run;          /* the running check, NULL when none */
+  char *previous_page;    /* where a cancelled check goes back to */
+  char *road;             /* the road page last shown: the confirmation's parent and "how" */
+  GtkWindow *evidence;    /* weak */
+  guint stale;            /* StalePage bits: pages not yet given the latest diagnosis */
 };
+
+typedef enum
+{
+  STALE_RESULT = 1 << 0,
+  STALE_FIXES = 1 << 1,
+  STALE_ROAD = 1 << 2, /* << the road's PhFix */
+  STALE_ALL = (1 << 6) - 1,
+} StalePage;
 
 G_DEFINE_FINAL_TYPE (PhWindow, ph_window, ADW_TYPE_APPLICATION_WINDOW)
 
-typedef struct
-{
-  const char *title;
-  const char *subtitle;
-  gboolean works;
-} Capability;
-
-/* Keep in step with the status table in README.md. */
-static const Capability capabilities[] = {
-  { N_ ("Read this machine’s network facts"),
-    N_ ("Interfaces, addresses, gateways and NetworkManager’s IPv6 setting"), TRUE },
-  { N_ ("Ask peers on the internet to dial back"),
-    N_ ("AutoNAT v1 and v2 probes over IPv4 and IPv6"), TRUE },
-  { N_ ("Fix it for you"), N_ ("Turn on IPv6, map the port over UPnP, or guide a manual forward"),
-    FALSE },
-  { N_ ("Read your IPFS node’s own view"),
-    N_ ("Kubo’s RPC API: its port, settings and own view (in “porthole --check” for now)"),
-    FALSE },
-  { N_ ("Watch from the panel"), N_ ("Tray indicator and notifications when reachability changes"),
-    FALSE },
-};
-
-static GtkWidget *
-row_new (const char *title, const char *subtitle, const char *value)
-{
-  GtkWidget *row = adw_action_row_new ();
-
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  if (value)
-    {
-      GtkWidget *label = gtk_label_new (value);
-
-      gtk_label_set_selectable (GTK_LABEL (label), TRUE);
-      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-      gtk_label_set_xalign (GTK_LABEL (label), 1.0);
-      gtk_widget_add_css_class (label, "dim-label");
-      adw_action_row_add_suffix (ADW_ACTION_ROW (row), label);
-      gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                      value, -1);
-    }
-  return row;
-}
+static const char *const road_names[4] = { "ipv6", "upnp", "forward", "provider" };
 
 static void
-add_result_row (PhWindow *self, AdwPreferencesGroup *group, GtkWidget *row)
+update_chrome (PhWindow *self);
+static gboolean
+ensure_diagnosis (PhWindow *self);
+static void
+refresh_page (PhWindow *self, const char *name);
+
+/* g_set_str () is GLib 2.76; Debian 12 has 2.74. */
+static void
+set_str (char **place, const char *value)
 {
-  adw_preferences_group_add (group, row);
-  g_ptr_array_add (self->result_rows, g_object_ref (row));
+  if (*place == value)
+    return;
+  g_free (*place);
+  *place = g_strdup (value);
 }
 
-static void
-clear_results (PhWindow *self)
+static PhApplication *
+get_app (PhWindow *self)
 {
-  for (guint i = 0; i < self->result_rows->len; i++)
-    {
-      GtkWidget *row = g_ptr_array_index (self->result_rows, i);
-      GtkWidget *group = gtk_widget_get_ancestor (row, ADW_TYPE_PREFERENCES_GROUP);
+  GtkApplication *app = gtk_window_get_application (GTK_WINDOW (self));
 
-      if (group)
-        adw_preferences_group_remove (ADW_PREFERENCES_GROUP (group), row);
-    }
-  g_ptr_array_set_size (self->result_rows, 0);
+  return PH_IS_APPLICATION (app) ? PH_APPLICATION (app) : NULL;
+}
+
+static int
+road_index (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (road_names); i++)
+    if (g_strcmp0 (name, road_names[i]) == 0)
+      return (int) i;
+  return -1;
+}
+
+/* ---- H6's pages, by their own API ---- */
+
+static void
+road_page_set_diagnosis (GtkWidget *page, PhDiagnosis *diagnosis)
+{
+#if HAVE_IPV6_PAGE
+  if (PH_IS_IPV6_PAGE (page))
+    ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), diagnosis);
+#endif
+#if HAVE_UPNP_PAGE
+  if (PH_IS_UPNP_PAGE (page))
+    ph_upnp_page_set_diagnosis (PH_UPNP_PAGE (page), diagnosis);
+#endif
+#if HAVE_FORWARD_PAGE
+  if (PH_IS_FORWARD_PAGE (page))
+    ph_forward_page_set_diagnosis (PH_FORWARD_PAGE (page), diagnosis);
+#endif
+#if HAVE_PROVIDER_PAGE
+  if (PH_IS_PROVIDER_PAGE (page))
+    ph_provider_page_set_diagnosis (PH_PROVIDER_PAGE (page), diagnosis);
+#endif
 }
 
 static const char *
-verdict_label (PhVerdict verdict)
+road_page_get_title (GtkWidget *page, int index)
 {
-  switch (verdict)
+  const char *title = NULL;
+
+#if HAVE_IPV6_PAGE
+  if (PH_IS_IPV6_PAGE (page))
+    title = ph_ipv6_page_get_title (PH_IPV6_PAGE (page));
+#endif
+#if HAVE_UPNP_PAGE
+  if (PH_IS_UPNP_PAGE (page))
+    title = ph_upnp_page_get_title (PH_UPNP_PAGE (page));
+#endif
+#if HAVE_FORWARD_PAGE
+  if (PH_IS_FORWARD_PAGE (page))
+    title = ph_forward_page_get_title (PH_FORWARD_PAGE (page));
+#endif
+#if HAVE_PROVIDER_PAGE
+  if (PH_IS_PROVIDER_PAGE (page))
+    title = ph_provider_page_get_title (PH_PROVIDER_PAGE (page));
+#endif
+  return title ? title : ph_fixes_page_road_title ((PhFix) index);
+}
+
+/* Until a road's page is built: say so, and keep the way to the confirmation open. */
+static GtkWidget *
+placeholder_new (int index)
+{
+  GtkWidget *status = adw_status_page_new ();
+  GtkWidget *button = gtk_button_new_with_mnemonic (_ ("_Check Again"));
+
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (status), "applications-engineering-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (status), ph_fixes_page_road_title ((PhFix) index));
+  adw_status_page_set_description (ADW_STATUS_PAGE (status),
+                                   _ ("This step is not ready yet in this version of Porthole."));
+  gtk_widget_set_halign (button, GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (button, "pill");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.confirm");
+  adw_status_page_set_child (ADW_STATUS_PAGE (status), button);
+  return status;
+}
+
+static GtkWidget *
+road_page_new (int index)
+{
+  switch (index)
     {
-      case PH_VERDICT_REACHABLE:
-        return _ ("Reachable");
-      case PH_VERDICT_UNREACHABLE:
-        return _ ("Not reachable");
-      case PH_VERDICT_UNKNOWN:
+#if HAVE_IPV6_PAGE
+      case PH_FIX_IPV6:
+        return ph_ipv6_page_new ();
+#endif
+#if HAVE_UPNP_PAGE
+      case PH_FIX_UPNP:
+        return ph_upnp_page_new ();
+#endif
+#if HAVE_FORWARD_PAGE
+      case PH_FIX_FORWARD:
+        return ph_forward_page_new ();
+#endif
+#if HAVE_PROVIDER_PAGE
+      case PH_FIX_PROVIDER:
+        return ph_provider_page_new ();
+#endif
       default:
-        return _ ("Unknown");
+        return placeholder_new (index);
     }
 }
 
-static void
-show_verdict (PhWindow *self, PhDiagnosis *diagnosis)
-{
-  for (PhFamily f = PH_FAMILY_IPV4; f <= PH_FAMILY_IPV6; f++)
-    {
-      GPtrArray *causes = ph_diagnosis_get_family_causes (diagnosis, f);
-      const char *why
-          = causes->len ? ph_diagnosis_explain_cause (g_ptr_array_index (causes, 0)) : NULL;
-      GtkWidget *row = row_new (f == PH_FAMILY_IPV6 ? "IPv6" : "IPv4", why,
-                                verdict_label (ph_diagnosis_get_family_verdict (diagnosis, f)));
+/* ---- pages and navigation ---- */
 
-      add_result_row (self, self->verdict_group, row);
-    }
-  gtk_widget_set_visible (GTK_WIDGET (self->verdict_group), TRUE);
+static const char *
+page_title (PhWindow *self, const char *name)
+{
+  int road = road_index (name);
+
+  if (road >= 0)
+    return road_page_get_title (self->road_pages[road], road);
+  if (g_strcmp0 (name, "check") == 0)
+    return ph_check_page_get_running (self->check_page) ? _ ("Checking") : _ ("Porthole");
+  if (g_strcmp0 (name, "result") == 0)
+    return _ ("Result");
+  if (g_strcmp0 (name, "fixes") == 0)
+    return _ ("Fix It");
+  if (g_strcmp0 (name, "confirm") == 0)
+    return _ ("Did It Work?");
+  return _ ("Porthole");
+}
+
+/* Where Back goes from a page; NULL when nowhere. */
+static const char *
+parent_page (PhWindow *self, const char *name)
+{
+  /* a check running on this page is left with Cancel */
+  if (self->run && g_strcmp0 (name, self->run->mode == CHECK_CONFIRM ? "confirm" : "check") == 0)
+    return NULL;
+  if (g_strcmp0 (name, "fixes") == 0)
+    return self->diagnosis ? "result" : NULL;
+  if (road_index (name) >= 0)
+    return self->diagnosis ? "fixes" : NULL;
+  if (g_strcmp0 (name, "confirm") == 0)
+    return self->road ? self->road : self->diagnosis ? "fixes" : NULL;
+  return NULL;
 }
 
 static void
-show_addresses (PhWindow *self, const PhLanFacts *lan)
+update_chrome (PhWindow *self)
 {
-  for (guint i = 0; i < lan->addresses->len; i++)
-    {
-      const PhLanAddress *addr = g_ptr_array_index (lan->addresses, i);
-      g_autofree char *title = NULL;
-      g_autofree char *subtitle = NULL;
+  const char *page = ph_window_get_page (self);
+  const char *parent = parent_page (self, page);
 
-      if (addr->scope == PH_IP_SCOPE_LOOPBACK)
-        continue;
-      title = g_strdup_printf ("%s/%u", addr->address, addr->prefix);
-      /* TRANSLATORS: "IPv6 on wlp2s0, public, temporary" */
-      subtitle = g_strdup_printf (_ ("%s on %s, %s%s"), addr->family == AF_INET6 ? "IPv6" : "IPv4",
-                                  addr->ifname, ph_ip_scope_to_string (addr->scope),
-                                  addr->temporary ? _ (", temporary") : "");
-      add_result_row (self, self->lan_group, row_new (title, subtitle, NULL));
-    }
-  for (guint i = 0; i < lan->gateways->len; i++)
-    {
-      const PhLanRoute *route = g_ptr_array_index (lan->gateways, i);
-      g_autofree char *subtitle = g_strdup_printf (_ ("%s default gateway on %s"),
-                                                   route->family == AF_INET6 ? "IPv6" : "IPv4",
-                                                   route->ifname ? route->ifname : "?");
-
-      add_result_row (self, self->lan_group,
-                      row_new (route->gateway ? route->gateway : _ ("On link"), subtitle, NULL));
-    }
+  adw_window_title_set_title (self->window_title, page_title (self, page));
+  gtk_widget_set_visible (self->back_button, parent != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.back", parent != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel", self->run != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.check", self->run == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.confirm", self->run == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.evidence", self->diagnosis != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-fixes", self->diagnosis != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-result", self->diagnosis != NULL);
 }
 
-static void
-show_network_manager (PhWindow *self, const PhNmFacts *nm)
+const char *
+ph_window_get_page (PhWindow *self)
 {
-  if (!nm || !nm->running)
+  g_return_val_if_fail (PH_IS_WINDOW (self), NULL);
+  return gtk_stack_get_visible_child_name (self->stack);
+}
+
+void
+ph_window_show_page (PhWindow *self, const char *name)
+{
+  GtkWidget *child;
+
+  g_return_if_fail (PH_IS_WINDOW (self));
+  g_return_if_fail (name != NULL);
+
+  child = gtk_stack_get_child_by_name (self->stack, name);
+  if (!child)
     {
-      add_result_row (
-          self, self->lan_group,
-          row_new (_ ("NetworkManager"), NULL, _ ("Not running: facts come from the kernel")));
+      g_warning ("No page named “%s”", name);
       return;
     }
-  add_result_row (self, self->lan_group,
-                  row_new (_ ("Active connection"), nm->device,
-                           nm->connection_id ? nm->connection_id : _ ("None")));
-  add_result_row (
-      self, self->lan_group,
-      row_new (_ ("IPv6 setting"), NULL, nm->ipv6_method ? nm->ipv6_method : _ ("Unknown")));
+  if (road_index (name) >= 0)
+    set_str (&self->road, name);
+  if (g_strcmp0 (name, "check") != 0)
+    ensure_diagnosis (self); /* e.g. app.show-fix before this window's first check is done */
+  refresh_page (self, name);
+  gtk_stack_set_visible_child (self->stack, child);
+  update_chrome (self);
+  /* keyboard users land on the new page, not on a button of the old one */
+  gtk_widget_child_focus (child, GTK_DIR_TAB_FORWARD);
+}
+
+/* Pages learn of a new diagnosis when they are shown, not all at once when a check ends: building
+ * eight pages in one go would hold the main loop for longer than a frame. */
+static void
+refresh_page (PhWindow *self, const char *name)
+{
+  int road = road_index (name);
+  guint bit;
+
+  if (g_strcmp0 (name, "result") == 0)
+    bit = STALE_RESULT;
+  else if (g_strcmp0 (name, "fixes") == 0)
+    bit = STALE_FIXES;
+  else if (road >= 0)
+    bit = STALE_ROAD << road;
+  else
+    return;
+  if (!(self->stale & bit) || !self->diagnosis)
+    return;
+  self->stale &= ~bit;
+  if (bit == STALE_RESULT)
+    ph_result_page_set_diagnosis (self->result_page, self->diagnosis);
+  else if (bit == STALE_FIXES)
+    ph_fixes_page_set_diagnosis (self->fixes_page, self->diagnosis);
+  else
+    road_page_set_diagnosis (self->road_pages[road], self->diagnosis);
 }
 
 static void
-set_checking (PhWindow *self, gboolean checking)
+set_diagnosis (PhWindow *self, PhDiagnosis *diagnosis)
 {
-  gtk_widget_set_visible (self->spinner, checking);
-  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), checking);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.check", !checking);
+  g_set_object (&self->diagnosis, diagnosis);
+  self->stale = STALE_ALL;
+  /* the page in view follows at once */
+  refresh_page (self, ph_window_get_page (self));
+}
+
+/* A window opened after a background check (app.show-fix from a notification) starts with what
+ * the monitor knows, rather than with nothing while its own check runs. */
+static gboolean
+ensure_diagnosis (PhWindow *self)
+{
+  PhApplication *app;
+  PhMonitor *monitor;
+
+  if (self->diagnosis)
+    return TRUE;
+  app = get_app (self);
+  monitor = app ? ph_application_get_monitor (app) : NULL;
+  if (monitor && ph_monitor_get_diagnosis (monitor))
+    {
+      set_diagnosis (self, ph_monitor_get_diagnosis (monitor));
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* ---- checks ---- */
+
+static void
+check_run_free (CheckRun *run)
+{
+  g_clear_object (&run->cancellable);
+  g_free (run);
+}
+
+static void
+check_progress (const PhCheckEvent *event, gpointer user_data)
+{
+  CheckRun *run = user_data;
+
+  if (g_cancellable_is_cancelled (run->cancellable))
+    return;
+  if (run->mode == CHECK_CONFIRM)
+    ph_check_page_handle_event (ph_confirm_page_get_check_page (run->window->confirm_page), event);
+  else
+    ph_check_page_handle_event (run->window->check_page, event);
+}
+
+typedef struct
+{
+  PhApplication *app;
+  PhDiagnosis *diagnosis;
+} Record;
+
+static void
+record_free (gpointer data)
+{
+  Record *record = data;
+
+  g_object_unref (record->app);
+  g_object_unref (record->diagnosis);
+  g_free (record);
+}
+
+static gboolean
+record_idle (gpointer data)
+{
+  Record *record = data;
+
+  ph_application_record_diagnosis (record->app, record->diagnosis);
+  return G_SOURCE_REMOVE;
+}
+
+/* The history, the tray and the notifications follow in a dispatch of their own, after the page
+ * has changed: one dispatch doing both would hold the window longer than a frame. */
+static void
+record_later (PhApplication *app, PhDiagnosis *diagnosis)
+{
+  Record *record = g_new0 (Record, 1);
+
+  record->app = g_object_ref (app);
+  record->diagnosis = g_object_ref (diagnosis);
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, record_idle, record, record_free);
 }
 
 static void
 check_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  CheckRun *run = user_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (PhDiagnosis) diagnosis = ph_check_run_finish (result, &error);
   PhWindow *self;
+  PhApplication *app;
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  self = PH_WINDOW (user_data);
-  set_checking (self, FALSE);
-  g_clear_object (&self->cancellable);
+  if (g_cancellable_is_cancelled (run->cancellable)
+      || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      check_run_free (run);
+      return;
+    }
+  self = run->window;
+  g_assert (self->run == run);
+  self->run = NULL;
 
   if (!diagnosis)
     {
-      adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+      if (run->mode == CHECK_CONFIRM)
+        ph_confirm_page_set_error (self->confirm_page, error->message);
+      else
+        {
+          ph_check_page_show_idle (self->check_page);
+          ph_check_page_set_error (self->check_page, error->message);
+          if (self->diagnosis && self->previous_page
+              && g_strcmp0 (ph_window_get_page (self), "check") == 0)
+            {
+              adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (error->message));
+              ph_window_show_page (self, self->previous_page);
+            }
+        }
+      check_run_free (run);
+      update_chrome (self);
       return;
     }
 
-  clear_results (self);
-  show_verdict (self, diagnosis);
-  if (ph_diagnosis_get_lan (diagnosis))
-    show_addresses (self, ph_diagnosis_get_lan (diagnosis));
-  show_network_manager (self, ph_diagnosis_get_nm (diagnosis));
-  gtk_widget_set_visible (GTK_WIDGET (self->lan_group), TRUE);
+  app = get_app (self);
+  if (app)
+    record_later (app, diagnosis);
+  set_diagnosis (self, diagnosis);
+
+  if (run->mode == CHECK_CONFIRM)
+    ph_confirm_page_set_result (self->confirm_page, diagnosis, self->road);
+  else
+    {
+      ph_check_page_set_running (self->check_page, FALSE);
+      /* only a person waiting on the check page is taken to the result */
+      if (g_strcmp0 (ph_window_get_page (self), "check") == 0)
+        ph_window_show_page (self, "result");
+    }
+  check_run_free (run);
+  update_chrome (self);
+}
+
+static void
+start_check (PhWindow *self, CheckMode mode)
+{
+  g_auto (PhCheckOptions) options = { 0 };
+  PhApplication *app = get_app (self);
+  CheckRun *run;
+
+  if (self->run || !app)
+    return;
+
+  ph_application_get_check_options (app, &options);
+  run = g_new0 (CheckRun, 1);
+  run->window = self;
+  run->cancellable = g_cancellable_new ();
+  run->mode = mode;
+  options.progress = check_progress;
+  options.progress_data = run;
+  self->run = run;
+
+  if (mode == CHECK_CONFIRM)
+    {
+      ph_confirm_page_start (self->confirm_page);
+      ph_window_show_page (self, "confirm");
+    }
+  else
+    {
+      const char *current = ph_window_get_page (self);
+
+      if (current && g_strcmp0 (current, "check") != 0)
+        set_str (&self->previous_page, current);
+      ph_check_page_reset (self->check_page);
+      ph_check_page_set_running (self->check_page, TRUE);
+      ph_window_show_page (self, "check");
+    }
+  ph_check_run_async (&options, run->cancellable, check_done_cb, run);
 }
 
 static void
 check_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  PhWindow *self = PH_WINDOW (widget);
-  g_auto (PhCheckOptions) options = { 0 };
-
-  if (self->cancellable)
-    return;
-  ph_application_get_check_options (PH_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))),
-                                    &options);
-
-  self->cancellable = g_cancellable_new ();
-  set_checking (self, TRUE);
-  ph_check_run_async (&options, self->cancellable, check_done_cb, self);
+  start_check (PH_WINDOW (widget), CHECK_MAIN);
 }
 
 static void
-add_capabilities (PhWindow *self)
+confirm_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (capabilities); i++)
-    {
-      const Capability *cap = &capabilities[i];
-      GtkWidget *row
-          = row_new (_ (cap->title), _ (cap->subtitle), cap->works ? _ ("Works") : _ ("Not yet"));
+  start_check (PH_WINDOW (widget), CHECK_CONFIRM);
+}
 
-      adw_preferences_group_add (self->capabilities_group, row);
+static void
+cancel_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PhWindow *self = PH_WINDOW (widget);
+  CheckRun *run = self->run;
+
+  if (!run)
+    return;
+  /* the run frees itself in its callback, which returns at once now */
+  g_cancellable_cancel (run->cancellable);
+  self->run = NULL;
+
+  if (run->mode == CHECK_CONFIRM)
+    {
+      ph_check_page_set_running (ph_confirm_page_get_check_page (self->confirm_page), FALSE);
+      ph_window_show_page (self, self->road ? self->road : self->diagnosis ? "fixes" : "check");
     }
+  else
+    {
+      ph_check_page_show_idle (self->check_page);
+      if (self->diagnosis && self->previous_page)
+        ph_window_show_page (self, self->previous_page);
+      else
+        update_chrome (self); /* the check page, idle */
+    }
+  update_chrome (self);
+}
+
+static void
+back_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PhWindow *self = PH_WINDOW (widget);
+  const char *parent = parent_page (self, ph_window_get_page (self));
+
+  if (parent)
+    ph_window_show_page (self, parent);
+}
+
+static void
+show_fix_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PhWindow *self = PH_WINDOW (widget);
+  const char *road = g_variant_get_string (parameter, NULL);
+
+  if (road_index (road) < 0)
+    {
+      g_warning ("No road named “%s”", road);
+      return;
+    }
+  if (!ensure_diagnosis (self))
+    return; /* nothing to fix before a check: the check page is showing */
+  ph_window_show_page (self, road);
+}
+
+static void
+show_fixes_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PhWindow *self = PH_WINDOW (widget);
+
+  if (ensure_diagnosis (self))
+    ph_window_show_page (self, "fixes");
+}
+
+static void
+show_result_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PhWindow *self = PH_WINDOW (widget);
+
+  if (ensure_diagnosis (self))
+    ph_window_show_page (self, "result");
+}
+
+static void
+evidence_activated (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  PhWindow *self = PH_WINDOW (widget);
+
+  if (!self->diagnosis)
+    return;
+  if (self->evidence)
+    gtk_window_destroy (self->evidence);
+  self->evidence = GTK_WINDOW (ph_evidence_dialog_new (GTK_WINDOW (self), self->diagnosis));
+  g_object_add_weak_pointer (G_OBJECT (self->evidence), (gpointer *) &self->evidence);
+  gtk_window_present (self->evidence);
+}
+
+static void
+road_check_again_cb (GtkWidget *page, PhWindow *self)
+{
+  int i;
+
+  for (i = 0; i < (int) G_N_ELEMENTS (self->road_pages); i++)
+    if (self->road_pages[i] == page)
+      set_str (&self->road, road_names[i]);
+  start_check (self, CHECK_CONFIRM);
+}
+
+/* ---- the object ---- */
+
+/* The roads need the application's one PhActions; "application" is set after construction. */
+static void
+application_changed_cb (PhWindow *self, GParamSpec *pspec, gpointer user_data)
+{
+  PhApplication *app = get_app (self);
+
+  if (!app)
+    return;
+  for (guint i = 0; i < G_N_ELEMENTS (self->road_pages); i++)
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (self->road_pages[i]), "actions"))
+      g_object_set (self->road_pages[i], "actions", ph_application_get_actions (app), NULL);
 }
 
 static void
@@ -243,11 +641,20 @@ ph_window_dispose (GObject *object)
 {
   PhWindow *self = PH_WINDOW (object);
 
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->result_rows, g_ptr_array_unref);
+  if (self->run)
+    {
+      g_cancellable_cancel (self->run->cancellable);
+      self->run = NULL;
+    }
+  if (self->evidence)
+    {
+      g_object_remove_weak_pointer (G_OBJECT (self->evidence), (gpointer *) &self->evidence);
+      self->evidence = NULL;
+    }
+  g_clear_object (&self->diagnosis);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->previous_page, g_free);
+  g_clear_pointer (&self->road, g_free);
 
   G_OBJECT_CLASS (ph_window_parent_class)->dispose (object);
 }
@@ -263,14 +670,22 @@ ph_window_class_init (PhWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/porthole/Porthole/ph-window.ui");
   gtk_widget_class_bind_template_child (widget_class, PhWindow, toast_overlay);
-  gtk_widget_class_bind_template_child (widget_class, PhWindow, status_page);
-  gtk_widget_class_bind_template_child (widget_class, PhWindow, check_button);
-  gtk_widget_class_bind_template_child (widget_class, PhWindow, spinner);
-  gtk_widget_class_bind_template_child (widget_class, PhWindow, verdict_group);
-  gtk_widget_class_bind_template_child (widget_class, PhWindow, lan_group);
-  gtk_widget_class_bind_template_child (widget_class, PhWindow, capabilities_group);
+  gtk_widget_class_bind_template_child (widget_class, PhWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, PhWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, PhWindow, back_button);
 
   gtk_widget_class_install_action (widget_class, "win.check", NULL, check_activated);
+  gtk_widget_class_install_action (widget_class, "win.confirm", NULL, confirm_activated);
+  gtk_widget_class_install_action (widget_class, "win.cancel", NULL, cancel_activated);
+  gtk_widget_class_install_action (widget_class, "win.back", NULL, back_activated);
+  gtk_widget_class_install_action (widget_class, "win.show-fix", "s", show_fix_activated);
+  gtk_widget_class_install_action (widget_class, "win.show-fixes", NULL, show_fixes_activated);
+  gtk_widget_class_install_action (widget_class, "win.show-result", NULL, show_result_activated);
+  gtk_widget_class_install_action (widget_class, "win.evidence", NULL, evidence_activated);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_ALT_MASK, "win.back", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Back, 0, "win.back", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.cancel", NULL);
 }
 
 static void
@@ -278,14 +693,34 @@ ph_window_init (PhWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->result_rows = g_ptr_array_new_with_free_func (g_object_unref);
+  self->check_page = PH_CHECK_PAGE (ph_check_page_new ());
+  self->result_page = PH_RESULT_PAGE (ph_result_page_new ());
+  self->fixes_page = PH_FIXES_PAGE (ph_fixes_page_new ());
+  self->confirm_page = PH_CONFIRM_PAGE (ph_confirm_page_new ());
+
+  gtk_stack_add_named (self->stack, GTK_WIDGET (self->check_page), "check");
+  gtk_stack_add_named (self->stack, GTK_WIDGET (self->result_page), "result");
+  gtk_stack_add_named (self->stack, GTK_WIDGET (self->fixes_page), "fixes");
+  for (guint i = 0; i < G_N_ELEMENTS (self->road_pages); i++)
+    {
+      GtkWidget *page = road_page_new ((int) i);
+
+      self->road_pages[i] = page;
+      gtk_stack_add_named (self->stack, page, road_names[i]);
+      if (g_signal_lookup ("check-again", G_OBJECT_TYPE (page)))
+        g_signal_connect_object (page, "check-again", G_CALLBACK (road_check_again_cb), self, 0);
+    }
+  gtk_stack_add_named (self->stack, GTK_WIDGET (self->confirm_page), "confirm");
+  gtk_stack_set_visible_child_name (self->stack, "check");
+  g_signal_connect (self, "notify::application", G_CALLBACK (application_changed_cb), NULL);
+
   self->settings = g_settings_new (APP_ID);
   g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-height", self, "default-height",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
 
-  add_capabilities (self);
+  update_chrome (self);
 }
 
 PhWindow *
