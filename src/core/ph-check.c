@@ -901,16 +901,13 @@ replay_run_async (const PhCheckOptions *options, GCancellable *cancellable,
   g_source_attach (replay->timer, context);
 }
 
-void
-ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
-                    GAsyncReadyCallback callback, gpointer user_data)
+static void
+check_start (const PhCheckOptions *options, GCancellable *cancellable, GAsyncReadyCallback callback,
+             gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
   g_autoptr (GTask) lan_task = NULL;
   CheckData *data;
-
-  g_return_if_fail (options != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   if (ph_check_replay_dir ())
     {
@@ -963,9 +960,155 @@ ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
                            g_object_ref (task));
 }
 
+/* --- one check at a time ------------------------------------------------------------------ */
+
+/* A check holds the swarm port while it probes: two at once (the window's and the monitor's in
+ * --background) would find each other's listener and say "port in use". So checks in one process
+ * run one after another; a check asked for while another runs waits, and can be cancelled while
+ * it waits. */
+typedef struct
+{
+  PhCheckOptions options; /* a copy; progress and its data as given */
+  gulong cancelled_id;
+} Waiting;
+
+static GMutex queue_lock;
+static GQueue waiting_checks = G_QUEUE_INIT; /* GTask*, with Waiting as task data */
+static gboolean check_running;
+
+static void
+waiting_free (Waiting *waiting)
+{
+  ph_check_options_clear (&waiting->options);
+  g_free (waiting);
+}
+
+static void
+start_next (void);
+
+static void
+queued_check_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) outer = user_data;
+  GError *error = NULL;
+  PhDiagnosis *diagnosis = g_task_propagate_pointer (G_TASK (result), &error);
+
+  g_mutex_lock (&queue_lock);
+  check_running = FALSE;
+  g_mutex_unlock (&queue_lock);
+  if (diagnosis)
+    g_task_return_pointer (outer, diagnosis, g_object_unref);
+  else
+    g_task_return_error (outer, error);
+  start_next ();
+}
+
+static gboolean
+start_in_context (gpointer user_data)
+{
+  g_autoptr (GTask) outer = user_data;
+  Waiting *waiting = g_task_get_task_data (outer);
+  GCancellable *cancellable = g_task_get_cancellable (outer);
+
+  if (waiting->cancelled_id)
+    g_cancellable_disconnect (cancellable, waiting->cancelled_id);
+  waiting->cancelled_id = 0;
+  if (g_task_return_error_if_cancelled (outer))
+    {
+      g_mutex_lock (&queue_lock);
+      check_running = FALSE;
+      g_mutex_unlock (&queue_lock);
+      start_next ();
+      return G_SOURCE_REMOVE;
+    }
+  check_start (&waiting->options, cancellable, queued_check_done_cb, g_object_ref (outer));
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes the next waiting check, if none runs, and starts it on its caller's context. */
+static void
+start_next (void)
+{
+  GTask *next;
+
+  g_mutex_lock (&queue_lock);
+  if (check_running || (next = g_queue_pop_head (&waiting_checks)) == NULL)
+    {
+      g_mutex_unlock (&queue_lock);
+      return;
+    }
+  check_running = TRUE;
+  g_mutex_unlock (&queue_lock);
+  g_main_context_invoke_full (g_task_get_context (next), G_PRIORITY_DEFAULT, start_in_context, next,
+                              NULL);
+}
+
+/* The caller cancelled while waiting: leave the queue and answer at once (from an idle, as
+ * g_cancellable_connect may call this inside g_cancellable_cancel). */
+static gboolean
+return_cancelled (gpointer user_data)
+{
+  g_autoptr (GTask) outer = user_data;
+  Waiting *waiting = g_task_get_task_data (outer);
+
+  /* not from inside the handler: here it is allowed, and a reset-and-cancel later finds
+   * nothing of ours connected */
+  g_cancellable_disconnect (g_task_get_cancellable (outer), waiting->cancelled_id);
+  waiting->cancelled_id = 0;
+  g_task_return_error_if_cancelled (outer);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+waiting_cancelled_cb (GCancellable *cancellable, gpointer user_data)
+{
+  GTask *outer = user_data;
+  gboolean was_waiting;
+
+  g_mutex_lock (&queue_lock);
+  was_waiting = g_queue_remove (&waiting_checks, outer);
+  g_mutex_unlock (&queue_lock);
+  if (was_waiting)
+    {
+      GSource *idle = g_idle_source_new ();
+
+      /* the queue's reference goes to the idle */
+      g_source_set_callback (idle, return_cancelled, outer, NULL);
+      g_source_attach (idle, g_task_get_context (outer));
+      g_source_unref (idle);
+    }
+}
+
+void
+ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *outer;
+  Waiting *waiting;
+
+  g_return_if_fail (options != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  outer = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, ph_check_run_async);
+  waiting = g_new0 (Waiting, 1);
+  waiting->options = *options;
+  waiting->options.peers = g_strdupv (options->peers);
+  g_task_set_task_data (outer, waiting, (GDestroyNotify) waiting_free);
+
+  g_mutex_lock (&queue_lock);
+  g_queue_push_tail (&waiting_checks, outer); /* the queue holds the reference */
+  g_mutex_unlock (&queue_lock);
+  if (cancellable)
+    waiting->cancelled_id
+        = g_cancellable_connect (cancellable, G_CALLBACK (waiting_cancelled_cb), outer, NULL);
+  start_next ();
+}
+
 PhDiagnosis *
 ph_check_run_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == ph_check_run_async, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }

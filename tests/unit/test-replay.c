@@ -809,6 +809,77 @@ test_replay_cancel (void)
   g_unsetenv (PH_CHECK_REPLAY_ENV);
 }
 
+/* One check at a time: a second waits for the first (they would hold the same port), and a
+ * check cancelled while it waits answers at once without ever starting. */
+typedef struct
+{
+  PhDiagnosis *diagnosis;
+  GError *error;
+  gint64 done_us;
+  gint64 first_event_us;
+} Concurrent;
+
+static void
+concurrent_progress (const PhCheckEvent *event, gpointer user_data)
+{
+  Concurrent *c = user_data;
+
+  if (c->first_event_us == 0)
+    c->first_event_us = g_get_monotonic_time ();
+}
+
+static void
+concurrent_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Concurrent *c = user_data;
+
+  c->diagnosis = ph_check_run_finish (result, &c->error);
+  c->done_us = g_get_monotonic_time ();
+}
+
+static void
+test_one_at_a_time (void)
+{
+  g_autofree char *dir = g_build_filename (RECORDED, "kubo", NULL);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  PhCheckOptions options = { 0 };
+  Concurrent a = { 0 }, b = { 0 }, c = { 0 };
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  g_setenv (PH_CHECK_REPLAY_ENV, dir, TRUE);
+  ph_check_reset_replay_for_tests ();
+  options.progress = concurrent_progress;
+  options.progress_data = &a;
+  ph_check_run_async (&options, NULL, concurrent_done, &a);
+  options.progress_data = &c;
+  ph_check_run_async (&options, cancellable, concurrent_done, &c);
+  options.progress_data = &b;
+  ph_check_run_async (&options, NULL, concurrent_done, &b);
+  g_cancellable_cancel (cancellable);
+
+  while ((!a.done_us || !b.done_us || !c.done_us) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (a.done_us && b.done_us && c.done_us);
+
+  /* the waiting one was cancelled before the first ended, and never started */
+  g_assert_error (c.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (c.first_event_us, ==, 0);
+  g_assert_cmpint (c.done_us, <, a.done_us);
+  /* the first ran alone: the second's first event came after the first's answer */
+  g_assert_no_error (a.error);
+  g_assert_no_error (b.error);
+  g_assert_cmpint (b.first_event_us, >=, a.done_us);
+  /* in order: check-1 (IPv4 not reachable), then check-2 (reachable) */
+  g_assert_cmpint (ph_diagnosis_get_family_verdict (a.diagnosis, PH_FAMILY_IPV4), ==,
+                   PH_VERDICT_UNREACHABLE);
+  g_assert_cmpint (ph_diagnosis_get_family_verdict (b.diagnosis, PH_FAMILY_IPV4), ==,
+                   PH_VERDICT_REACHABLE);
+  g_clear_object (&a.diagnosis);
+  g_clear_object (&b.diagnosis);
+  g_clear_error (&c.error);
+  g_unsetenv (PH_CHECK_REPLAY_ENV);
+}
+
 /* A replay directory with a file that does not load: the check fails, cleanly. */
 static void
 test_replay_bad_file (void)
@@ -1155,6 +1226,7 @@ main (int argc, char **argv)
   g_test_add_func ("/replay/igd-url", test_igd_url);
   g_test_add_func ("/replay/replay", test_replay);
   g_test_add_func ("/replay/cancel", test_replay_cancel);
+  g_test_add_func ("/check/one-at-a-time", test_one_at_a_time);
   g_test_add_func ("/replay/bad-file", test_replay_bad_file);
   g_test_add_func ("/replay/fixes", test_fixes);
   g_test_add_func ("/replay/fixes-variants", test_fixes_variants);
