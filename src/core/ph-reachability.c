@@ -82,17 +82,17 @@ ph_reachability_icon_name (PhReachability reachability)
   switch (reachability)
     {
       case PH_REACHABILITY_CHECKING:
-        return "porthole-checking-symbolic";
+        return "io.github.porthole.Porthole-checking-symbolic";
       case PH_REACHABILITY_REACHABLE:
-        return "porthole-reachable-symbolic";
+        return "io.github.porthole.Porthole-reachable-symbolic";
       case PH_REACHABILITY_IPV6_ONLY:
-        return "porthole-reachable-ipv6-symbolic";
+        return "io.github.porthole.Porthole-reachable-ipv6-symbolic";
       case PH_REACHABILITY_UNREACHABLE:
-        return "porthole-unreachable-symbolic";
+        return "io.github.porthole.Porthole-unreachable-symbolic";
       case PH_REACHABILITY_OFFLINE:
       case PH_REACHABILITY_UNKNOWN:
       default:
-        return "porthole-unknown-symbolic";
+        return "io.github.porthole.Porthole-unknown-symbolic";
     }
 }
 

@@ -33,7 +33,7 @@ ph_reachability_from_diagnosis (PhDiagnosis *diagnosis);
 /* "unknown", "offline", "checking", "reachable", "ipv6-only", "unreachable" */
 const char *
 ph_reachability_to_string (PhReachability reachability);
-/* The symbolic icon name, e.g. "porthole-reachable-symbolic". */
+/* The symbolic icon name, e.g. "io.github.porthole.Porthole-reachable-symbolic". */
 const char *
 ph_reachability_icon_name (PhReachability reachability);
 /* A short translated sentence: "Your node is reachable", … */

@@ -269,7 +269,7 @@ ph_confirm_page_set_error (PhConfirmPage *self, const char *message)
 
   ph_check_page_set_running (self->check_page, FALSE);
   clear_addresses (self);
-  adw_status_page_set_icon_name (self->headline, "porthole-unknown-symbolic");
+  adw_status_page_set_icon_name (self->headline, "io.github.porthole.Porthole-unknown-symbolic");
   adw_status_page_set_title (self->headline, _ ("The Check Could Not Finish"));
   adw_status_page_set_description (self->headline, message);
   gtk_label_set_text_with_mnemonic (GTK_LABEL (self->next_label), _ ("_Check Again"));
