@@ -18,9 +18,12 @@ main (int argc, char *argv[])
   g_autoptr (PhApplication) app = NULL;
   char *app_argv[3] = { argv[0], NULL, NULL };
   PhCheckOptions overrides = { 0 };
+  const char *localedir;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* the build tree's translations when run uninstalled (build-aux/dev, tests) */
+  localedir = g_getenv ("PORTHOLE_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir && *localedir ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
