@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/ph-actions.h"
+#include "fake-igd.h"
 
 /* miniupnpc 2.2.4 calls atoi () on an unterminated header buffer (see test-upnp.c): only errors
  * caught in interceptors called from libminiupnpc are silenced. */
@@ -26,323 +27,51 @@ __asan_default_suppressions (void)
 #define PORT 4001
 #define LEASE 2 /* renew_in: max (2 * 2 / 3, 1) = 1 s; a test program must finish in 30 s */
 
-/* ---- a fake IGD on loopback (the minimal parts of test-upnp.c's) ---- */
+/* ---- a fake IGD on loopback (tests/common), with a router's moods ---- */
 
+/* What this router does besides what it is asked; guarded by the fake's lock. */
 typedef struct
 {
-  guint port;
-  char *protocol;
-  char *client;
-  guint internal_port;
-  char *description;
-  guint lease;
-} FakeMapping;
-
-typedef struct
-{
-  GSocket *listener;
-  GThread *thread;
-  guint16 port;
-  gint stop;
-  GMutex lock;         /* guards everything below */
-  GPtrArray *mappings; /* FakeMapping */
-  GString *calls;      /* "ADD TCP 4=0;DELETE UDP;" … */
-  guint adds;          /* AddPortMapping requests answered */
-  gboolean in_add;     /* an AddPortMapping is being answered (after the delay) */
-  gboolean fail_adds;  /* answer AddPortMapping with 501 */
-  gboolean permanent;  /* make every mapping permanent, whatever the lease asked */
-  guint add_delay_ms;  /* wait before answering AddPortMapping */
-} FakeIgd;
-
-static const char fake_desc[]
-    = "<?xml version=\"1.0\"?><root xmlns=\"urn:schemas-upnp-org:device-1-0\">"
-      "<specVersion><major>1</major><minor>0</minor></specVersion><device>"
-      "<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</deviceType>"
-      "<friendlyName>Fake IGD</friendlyName><manufacturer>Tests</manufacturer>"
-      "<modelName>Fake</modelName><deviceList><device>"
-      "<deviceType>urn:schemas-upnp-org:device:WANDevice:1</deviceType><serviceList><service>"
-      "<serviceType>urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1</serviceType>"
-      "<serviceId>urn:upnp-org:serviceId:WANCommonIFC1</serviceId>"
-      "<controlURL>/ctl/CommonIfCfg</controlURL><eventSubURL>/evt/CommonIfCfg</eventSubURL>"
-      "<SCPDURL>/WANCfg.xml</SCPDURL></service></serviceList><deviceList><device>"
-      "<deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:1</deviceType>"
-      "<serviceList><service>"
-      "<serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>"
-      "<serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId><controlURL>/ctl/IPConn</controlURL>"
-      "<eventSubURL>/evt/IPConn</eventSubURL><SCPDURL>/WANIPCn.xml</SCPDURL></service>"
-      "</serviceList></device></deviceList></device></deviceList>"
-      "<presentationURL>/</presentationURL></device></root>";
-
-static void
-fake_mapping_free (FakeMapping *m)
-{
-  g_free (m->protocol);
-  g_free (m->client);
-  g_free (m->description);
-  g_free (m);
-}
+  guint adds;         /* AddPortMapping requests answered */
+  gboolean in_add;    /* an AddPortMapping is being answered (after the delay) */
+  gboolean fail_adds; /* answer AddPortMapping with 501 */
+  gboolean permanent; /* make every mapping permanent, whatever the lease asked */
+  guint add_delay_ms; /* wait before answering AddPortMapping */
+} FakeMoods;
 
 static char *
-soap_arg (const char *body, const char *name)
+fake_action (FakeIgd *fake, const char *action, const char *body, int *code, gpointer user_data)
 {
-  g_autofree char *open = g_strdup_printf ("<%s>", name);
-  const char *start = strstr (body, open);
-  const char *end;
-
-  if (start == NULL)
-    return g_strdup ("");
-  start += strlen (open);
-  end = strchr (start, '<');
-  return end ? g_strndup (start, end - start) : g_strdup ("");
-}
-
-static FakeMapping *
-fake_find (FakeIgd *fake, guint port, const char *protocol)
-{
-  for (guint i = 0; i < fake->mappings->len; i++)
-    {
-      FakeMapping *m = g_ptr_array_index (fake->mappings, i);
-      if (m->port == port && g_str_equal (m->protocol, protocol))
-        return m;
-    }
-  return NULL;
-}
-
-static int
-fake_add (FakeIgd *fake, const char *body)
-{
-  g_autofree char *port = soap_arg (body, "NewExternalPort");
-  g_autofree char *protocol = soap_arg (body, "NewProtocol");
-  g_autofree char *internal = soap_arg (body, "NewInternalPort");
-  g_autofree char *client = soap_arg (body, "NewInternalClient");
-  g_autofree char *description = soap_arg (body, "NewPortMappingDescription");
-  g_autofree char *lease_text = soap_arg (body, "NewLeaseDuration");
-  int code = fake->fail_adds ? 501 : 0;
-  FakeMapping *m;
-
-  fake->adds++;
-  g_string_append_printf (fake->calls, "ADD %s %s=%d;", protocol, lease_text, code);
-  if (code != 0)
-    return code;
-  m = fake_find (fake, (guint) atoi (port), protocol);
-  if (m == NULL)
-    {
-      m = g_new0 (FakeMapping, 1);
-      g_ptr_array_add (fake->mappings, m);
-    }
-  g_free (m->protocol);
-  g_free (m->client);
-  g_free (m->description);
-  m->port = (guint) atoi (port);
-  m->protocol = g_strdup (protocol);
-  m->client = g_strdup (client);
-  m->internal_port = (guint) atoi (internal);
-  m->description = g_strdup (description);
-  m->lease = fake->permanent ? 0 : (guint) atoi (lease_text);
-  return 0;
-}
-
-/* The answer's arguments, or NULL with *code set to a UPnP error. Called with the lock held. */
-static char *
-fake_action (FakeIgd *fake, const char *action, const char *body, int *code)
-{
-  g_autofree char *port = soap_arg (body, "NewExternalPort");
-  g_autofree char *protocol = soap_arg (body, "NewProtocol");
-  FakeMapping *m;
-
-  *code = 0;
-  if (g_str_equal (action, "GetStatusInfo"))
-    return g_strdup ("<NewConnectionStatus>Connected</NewConnectionStatus>"
-                     "<NewLastConnectionError>ERROR_NONE</NewLastConnectionError>"
-                     "<NewUptime>10</NewUptime>");
-  if (g_str_equal (action, "GetExternalIPAddress"))
-    return g_strdup ("<NewExternalIPAddress>7.0.0.2</NewExternalIPAddress>");
-  if (g_str_equal (action, "GetSpecificPortMappingEntry"))
-    {
-      if ((m = fake_find (fake, (guint) atoi (port), protocol)) == NULL)
-        {
-          *code = 714;
-          return NULL;
-        }
-      return g_strdup_printf ("<NewInternalPort>%u</NewInternalPort>"
-                              "<NewInternalClient>%s</NewInternalClient><NewEnabled>1</NewEnabled>"
-                              "<NewPortMappingDescription>%s</NewPortMappingDescription>"
-                              "<NewLeaseDuration>%u</NewLeaseDuration>",
-                              m->internal_port, m->client, m->description, m->lease);
-    }
-  if (g_str_equal (action, "AddPortMapping"))
-    {
-      *code = fake_add (fake, body);
-      return *code == 0 ? g_strdup ("") : NULL;
-    }
-  if (g_str_equal (action, "DeletePortMapping"))
-    {
-      g_string_append_printf (fake->calls, "DELETE %s;", protocol);
-      if ((m = fake_find (fake, (guint) atoi (port), protocol)) == NULL)
-        *code = 714;
-      else
-        g_ptr_array_remove (fake->mappings, m);
-      return *code == 0 ? g_strdup ("") : NULL;
-    }
-  *code = 401;
-  return NULL;
-}
-
-static char *
-fake_respond (FakeIgd *fake, const char *request)
-{
-  const char *body = strstr (request, "\r\n\r\n");
-  const char *hash = strchr (request, '#');
-  g_autofree char *action = NULL;
-  g_autofree char *args = NULL;
-  g_autofree char *content = NULL;
+  FakeMoods *moods = user_data;
+  gboolean add = g_str_equal (action, "AddPortMapping");
   guint delay_ms;
-  int code = 0;
+  char *args;
 
-  if (g_str_has_prefix (request, "GET "))
-    return g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
-                            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                            strlen (fake_desc), fake_desc);
-  action = hash ? g_strndup (hash + 1, strcspn (hash + 1, "\"\r\n")) : g_strdup ("");
-  g_mutex_lock (&fake->lock);
-  delay_ms = g_str_equal (action, "AddPortMapping") ? fake->add_delay_ms : 0;
-  fake->in_add = delay_ms > 0;
-  g_mutex_unlock (&fake->lock);
+  fake_igd_lock (fake);
+  delay_ms = add ? moods->add_delay_ms : 0;
+  moods->in_add = delay_ms > 0;
+  fake_igd_unlock (fake);
   if (delay_ms > 0)
     g_usleep (delay_ms * 1000);
-  g_mutex_lock (&fake->lock);
-  args = fake_action (fake, action, body ? body : "", &code);
-  fake->in_add = FALSE;
-  g_mutex_unlock (&fake->lock);
-  if (args != NULL)
-    content = g_strdup_printf (
-        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
-        "<s:Body><u:%sResponse xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:1\">%s"
-        "</u:%sResponse></s:Body></s:Envelope>",
-        action, args, action);
-  else
-    content = g_strdup_printf (
-        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
-        "<s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>"
-        "<detail><UPnPError xmlns=\"urn:schemas-upnp-org:control-1-0\"><errorCode>%d</errorCode>"
-        "<errorDescription>Error</errorDescription></UPnPError></detail></s:Fault></s:Body>"
-        "</s:Envelope>",
-        code);
-  return g_strdup_printf ("HTTP/1.1 %s\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n"
-                          "Connection: close\r\n\r\n%s",
-                          args ? "200 OK" : "500 Internal Server Error", strlen (content), content);
-}
-
-static gboolean
-request_complete (GString *request)
-{
-  const char *end = strstr (request->str, "\r\n\r\n");
-  const char *length;
-
-  if (end == NULL)
-    return FALSE;
-  length = strstr (request->str, "Content-Length:");
-  if (length == NULL)
-    length = strstr (request->str, "CONTENT-LENGTH:");
-  if (length == NULL || length > end)
-    return TRUE;
-  return request->len >= (gsize) (end + 4 - request->str) + (gsize) atoi (length + 15);
-}
-
-static gpointer
-fake_serve (gpointer data)
-{
-  FakeIgd *fake = data;
-
-  while (!g_atomic_int_get (&fake->stop))
+  fake_igd_lock (fake);
+  if (add)
     {
-      g_autoptr (GSocket) client = g_socket_accept (fake->listener, NULL, NULL);
-      g_autoptr (GString) request = g_string_new (NULL);
-      g_autofree char *response = NULL;
-      char buf[4096];
-      gssize n;
-
-      if (client == NULL || g_atomic_int_get (&fake->stop))
-        continue; /* the timeout, or the wake-up: look at stop again */
-      g_socket_set_timeout (client, 2);
-      while (!request_complete (request)
-             && (n = g_socket_receive (client, buf, sizeof buf, NULL, NULL)) > 0)
-        g_string_append_len (request, buf, n);
-      response = fake_respond (fake, request->str);
-      g_socket_send (client, response, strlen (response), NULL, NULL);
-      g_socket_close (client, NULL);
+      moods->adds++;
+      *code = fake_igd_add (fake, body, moods->fail_adds ? 501 : 0,
+                            moods->permanent ? 0 : FAKE_IGD_LEASE_ASKED);
+      args = *code == 0 ? g_strdup ("") : NULL;
     }
-  return NULL;
+  else
+    args = fake_igd_default_action (fake, action, body, code);
+  moods->in_add = FALSE;
+  fake_igd_unlock (fake);
+  return args;
 }
 
-static FakeIgd *
-fake_igd_start (void)
+static FakeMoods *
+fake_moods (FakeIgd *fake)
 {
-  FakeIgd *fake = g_new0 (FakeIgd, 1);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr (GSocketAddress) bound = NULL;
-
-  fake->listener
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_socket_bind (fake->listener, any, TRUE, &error));
-  g_assert_true (g_socket_listen (fake->listener, &error));
-  bound = g_socket_get_local_address (fake->listener, &error);
-  g_assert_no_error (error);
-  fake->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-  fake->mappings = g_ptr_array_new_with_free_func ((GDestroyNotify) fake_mapping_free);
-  fake->calls = g_string_new (NULL);
-  g_mutex_init (&fake->lock);
-  g_socket_set_timeout (fake->listener, 1);
-  fake->thread = g_thread_new ("fake-igd", fake_serve, fake);
-  return fake;
-}
-
-static void
-fake_igd_stop (FakeIgd *fake)
-{
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, fake->port);
-  g_autoptr (GSocket) wake
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-
-  g_atomic_int_set (&fake->stop, 1);
-  /* one last connection gets the thread out of accept () */
-  g_socket_connect (wake, address, NULL, NULL);
-  g_thread_join (fake->thread);
-  g_object_unref (fake->listener);
-  g_ptr_array_unref (fake->mappings);
-  g_string_free (fake->calls, TRUE);
-  g_mutex_clear (&fake->lock);
-  g_free (fake);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeIgd, fake_igd_stop)
-
-static PhUpnpRouter *
-fake_router (FakeIgd *fake)
-{
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/rootDesc.xml", fake->port);
-  PhUpnpOptions options = { .gateway = "127.0.0.1", .swarm_port = PORT, .timeout_ms = 5000 };
-  g_autoptr (GError) error = NULL;
-  PhUpnpRouter *router = ph_upnp_router_new_for_url (url, &options, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (router);
-  return router;
-}
-
-static char *
-fake_calls (FakeIgd *fake)
-{
-  char *calls;
-
-  g_mutex_lock (&fake->lock);
-  calls = g_strdup (fake->calls->str);
-  g_mutex_unlock (&fake->lock);
-  return calls;
+  return fake->user_data;
 }
 
 static guint
@@ -350,20 +79,9 @@ fake_adds (FakeIgd *fake)
 {
   guint n;
 
-  g_mutex_lock (&fake->lock);
-  n = fake->adds;
-  g_mutex_unlock (&fake->lock);
-  return n;
-}
-
-static guint
-fake_count (FakeIgd *fake)
-{
-  guint n;
-
-  g_mutex_lock (&fake->lock);
-  n = fake->mappings->len;
-  g_mutex_unlock (&fake->lock);
+  fake_igd_lock (fake);
+  n = fake_moods (fake)->adds;
+  fake_igd_unlock (fake);
   return n;
 }
 
@@ -372,19 +90,19 @@ fake_in_add (FakeIgd *fake)
 {
   gboolean in_add;
 
-  g_mutex_lock (&fake->lock);
-  in_add = fake->in_add;
-  g_mutex_unlock (&fake->lock);
+  fake_igd_lock (fake);
+  in_add = fake_moods (fake)->in_add;
+  fake_igd_unlock (fake);
   return in_add;
 }
 
 static void
 fake_set (FakeIgd *fake, gboolean fail_adds, guint add_delay_ms)
 {
-  g_mutex_lock (&fake->lock);
-  fake->fail_adds = fail_adds;
-  fake->add_delay_ms = add_delay_ms;
-  g_mutex_unlock (&fake->lock);
+  fake_igd_lock (fake);
+  fake_moods (fake)->fail_adds = fail_adds;
+  fake_moods (fake)->add_delay_ms = add_delay_ms;
+  fake_igd_unlock (fake);
 }
 
 /* ---- the state directory ---- */
@@ -429,8 +147,8 @@ fixture_setup (Fixture *fixture, gconstpointer data)
   fixture->dir = g_dir_make_tmp ("test-actions-XXXXXX", &error);
   g_assert_no_error (error);
   fixture->path = g_build_filename (fixture->dir, "changes.json", NULL);
-  fixture->fake = fake_igd_start ();
-  fixture->router = fake_router (fixture->fake);
+  fixture->fake = fake_igd_start (fake_action, g_new0 (FakeMoods, 1), g_free);
+  fixture->router = fake_igd_new_router (fixture->fake, PORT);
   fixture->log = ph_change_log_new (fixture->path);
   fixture->actions = ph_actions_new (fixture->log);
   ph_actions_set_lease (fixture->actions, LEASE);
@@ -528,16 +246,6 @@ unmap_port (Fixture *fixture, PhUpnpRouter *router, GError **error)
   return ok;
 }
 
-static guint
-log_entries (PhChangeLog *log)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) changes = ph_change_log_list (log, &error);
-
-  g_assert_no_error (error);
-  return changes->len;
-}
-
 /* ---- tests ---- */
 
 static void
@@ -554,7 +262,7 @@ test_renew (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (result->lease_s, ==, LEASE);
   g_assert_cmpuint (ph_upnp_map_result_renew_in (result), ==, 1);
   g_assert_nonnull (result->change_id);
-  g_assert_cmpuint (log_entries (fixture->log), ==, 1);
+  g_assert_cmpuint (fake_igd_log_entries (fixture->log), ==, 1);
   g_assert_cmpuint (fake_adds (fixture->fake), ==, 2);
   g_assert_true (ph_actions_is_renewing (fixture->actions, PORT));
 
@@ -567,12 +275,12 @@ test_renew (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (fixture->renewed, ==, 1);
   g_assert_cmpint (g_get_monotonic_time () - mapped_at, >=, 7 * G_USEC_PER_SEC / 10);
   /* the renewal really reached the router: both protocols again, with the lease */
-  calls = fake_calls (fixture->fake);
+  calls = fake_igd_dup_calls (fixture->fake);
   g_assert_cmpstr (calls, ==, "ADD TCP 2=0;ADD UDP 2=0;ADD TCP 2=0;ADD UDP 2=0;");
   g_assert_cmpuint (fixture->lost, ==, 0);
   g_assert_true (ph_actions_is_renewing (fixture->actions, PORT));
   /* one entry still: a renewal updates it */
-  g_assert_cmpuint (log_entries (fixture->log), ==, 1);
+  g_assert_cmpuint (fake_igd_log_entries (fixture->log), ==, 1);
 
   /* and again, from the lease the renewal was granted */
   spin_until (&fixture->renewed, 2, 5);
@@ -612,7 +320,7 @@ test_renew_fails (Fixture *fixture, gconstpointer data)
   spin_until (&fixture->renewed, 1, 5);
   g_assert_cmpuint (fixture->renewed, ==, 1);
   g_assert_cmpuint (fixture->lost, ==, 2);
-  g_assert_cmpuint (fake_count (fixture->fake), ==, 2);
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 2);
 }
 
 static void
@@ -631,14 +339,14 @@ test_unmap_stops (Fixture *fixture, gconstpointer data)
   g_assert_true (unmap_port (fixture, NULL, &error));
   g_assert_no_error (error);
   g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
-  g_assert_cmpuint (fake_count (fixture->fake), ==, 0);
-  g_assert_cmpuint (log_entries (fixture->log), ==, 0);
-  calls = fake_calls (fixture->fake);
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (fake_igd_log_entries (fixture->log), ==, 0);
+  calls = fake_igd_dup_calls (fixture->fake);
   g_assert_true (g_str_has_suffix (calls, "DELETE TCP;DELETE UDP;"));
 
   /* past the next renewal times: nothing more reaches the router */
   spin_for (1800);
-  later = fake_calls (fixture->fake);
+  later = fake_igd_dup_calls (fixture->fake);
   g_assert_cmpstr (later, ==, calls);
   g_assert_cmpuint (fixture->renewed, ==, 0);
   g_assert_cmpuint (fixture->lost, ==, 0);
@@ -674,18 +382,18 @@ test_unmap_during_renewal (Fixture *fixture, gconstpointer data)
   g_assert_true (unmap_port (fixture, fixture->router, &error));
   g_assert_no_error (error);
   /* the removal waited for the renewal: it came last, and nothing is left */
-  calls = fake_calls (fixture->fake);
+  calls = fake_igd_dup_calls (fixture->fake);
   g_test_message ("%s", calls);
   g_assert_true (g_str_has_suffix (calls, "DELETE TCP;DELETE UDP;"));
-  g_assert_cmpuint (fake_count (fixture->fake), ==, 0);
-  g_assert_cmpuint (log_entries (fixture->log), ==, 0);
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (fake_igd_log_entries (fixture->log), ==, 0);
   /* an unmapped port's renewal is nobody's news */
   g_assert_cmpuint (fixture->renewed, ==, 0);
   g_assert_cmpuint (fixture->lost, ==, 0);
 
   fake_set (fixture->fake, FALSE, 0);
   spin_for (1600);
-  later = fake_calls (fixture->fake);
+  later = fake_igd_dup_calls (fixture->fake);
   g_assert_cmpstr (later, ==, calls);
 }
 
@@ -695,7 +403,7 @@ test_permanent_not_renewed (Fixture *fixture, gconstpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (PhUpnpMapResult) result = NULL;
 
-  fixture->fake->permanent = TRUE; /* before any request: no lock needed */
+  fake_moods (fixture->fake)->permanent = TRUE; /* before any request: no lock needed */
   result = map_port (fixture, &error);
   g_assert_no_error (error);
   g_assert_true (result->permanent);
@@ -705,7 +413,7 @@ test_permanent_not_renewed (Fixture *fixture, gconstpointer data)
   /* still known here: it can be removed without naming the router */
   g_assert_true (unmap_port (fixture, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (fake_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 0);
 }
 
 static void
@@ -730,8 +438,8 @@ test_undo_upnp (Fixture *fixture, gconstpointer data)
   g_assert_no_error (error);
   g_clear_object (&fixture->result);
   g_assert_nonnull (strstr (message, "4001"));
-  g_assert_cmpuint (fake_count (fixture->fake), ==, 0);
-  g_assert_cmpuint (log_entries (fixture->log), ==, 0);
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (fake_igd_log_entries (fixture->log), ==, 0);
   /* the undo stopped the renewal too */
   g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
   adds = fake_adds (fixture->fake);
@@ -801,9 +509,9 @@ test_dispose_mid_renewal (Fixture *fixture, gconstpointer data)
 
   fake_set (fixture->fake, FALSE, 0);
   spin_for (800);
-  calls = fake_calls (fixture->fake);
+  calls = fake_igd_dup_calls (fixture->fake);
   spin_for (1600);
-  later = fake_calls (fixture->fake);
+  later = fake_igd_dup_calls (fixture->fake);
   g_assert_cmpstr (later, ==, calls);
   g_assert_cmpuint (fixture->renewed, ==, 0);
   g_assert_cmpuint (fixture->lost, ==, 0);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fake-igd.h"
 #include "net/ph-change-log.h"
 #include "net/ph-upnp.h"
 
@@ -1099,17 +1100,7 @@ test_async_no_answer (void)
   wait_for_worker (&wait);
 }
 
-static guint
-log_entries (PhChangeLog *log)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) changes = ph_change_log_list (log, &error);
-
-  g_assert_no_error (error);
-  return changes->len;
-}
-
-/* ---- a fake IGD on loopback: the router answers miniupnpd never gives ---- */
+/* ---- a fake IGD on loopback (tests/common): the router answers miniupnpd never gives ---- */
 
 typedef enum
 {
@@ -1118,134 +1109,18 @@ typedef enum
   FAKE_ADD_ONLY_PERMANENT_NO_ZERO, /* 725 for a lease, 402 for 0: takes only 604800 */
   FAKE_ADD_UDP_CONFLICT_HIDDEN,    /* UDP: 718, and 606 to GetSpecificPortMappingEntry */
   FAKE_ADD_IGNORES_LEASE,          /* every mapping is made permanent */
+  FAKE_LIST_ENDLESS,               /* GetGenericPortMappingEntry never ends; adds as FAKE_ADD_OK */
 } FakeMode;
 
-typedef struct
-{
-  guint port;
-  char *protocol;
-  char *client;
-  guint internal_port;
-  char *description;
-  guint lease;
-} FakeMapping;
-
-typedef struct
-{
-  GSocket *listener;
-  GThread *thread;
-  guint16 port;
-  FakeMode mode;
-  gboolean endless; /* GetGenericPortMappingEntry never ends */
-  const char *external;
-  const char *url_base; /* a <URLBase> in the description */
-  GMutex lock;
-  GPtrArray *mappings; /* FakeMapping */
-  GString *calls;      /* "ADD TCP 3600=725;" … */
-  gint stop;
-} FakeIgd;
-
-static const char fake_desc[]
-    = "<?xml version=\"1.0\"?><root xmlns=\"urn:schemas-upnp-org:device-1-0\">"
-      "<specVersion><major>1</major><minor>0</minor></specVersion>%s<device>"
-      "<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:1</deviceType>"
-      "<friendlyName>Fake IGD</friendlyName><manufacturer>Tests</manufacturer>"
-      "<modelName>Fake</modelName><deviceList><device>"
-      "<deviceType>urn:schemas-upnp-org:device:WANDevice:1</deviceType><serviceList><service>"
-      "<serviceType>urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1</serviceType>"
-      "<serviceId>urn:upnp-org:serviceId:WANCommonIFC1</serviceId>"
-      "<controlURL>/ctl/CommonIfCfg</controlURL><eventSubURL>/evt/CommonIfCfg</eventSubURL>"
-      "<SCPDURL>/WANCfg.xml</SCPDURL></service></serviceList><deviceList><device>"
-      "<deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:1</deviceType>"
-      "<serviceList><service>"
-      "<serviceType>urn:schemas-upnp-org:service:WANIPConnection:1</serviceType>"
-      "<serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId><controlURL>/ctl/IPConn</controlURL>"
-      "<eventSubURL>/evt/IPConn</eventSubURL><SCPDURL>/WANIPCn.xml</SCPDURL></service>"
-      "</serviceList></device></deviceList></device></deviceList>"
-      "<presentationURL>/</presentationURL></device></root>";
-
-static void
-fake_mapping_free (FakeMapping *m)
-{
-  g_free (m->protocol);
-  g_free (m->client);
-  g_free (m->description);
-  g_free (m);
-}
-
-static char *
-soap_arg (const char *body, const char *name)
-{
-  g_autofree char *open = g_strdup_printf ("<%s>", name);
-  const char *start = strstr (body, open);
-  const char *end;
-
-  if (start == NULL)
-    return g_strdup ("");
-  start += strlen (open);
-  end = strchr (start, '<');
-  return end ? g_strndup (start, end - start) : g_strdup ("");
-}
-
-static FakeMapping *
-fake_find (FakeIgd *fake, guint port, const char *protocol)
-{
-  for (guint i = 0; i < fake->mappings->len; i++)
-    {
-      FakeMapping *m = g_ptr_array_index (fake->mappings, i);
-      if (m->port == port && g_str_equal (m->protocol, protocol))
-        return m;
-    }
-  return NULL;
-}
-
-static void
-fake_put (FakeIgd *fake, guint port, const char *protocol, const char *client, guint internal,
-          const char *description, guint lease)
-{
-  FakeMapping *m = fake_find (fake, port, protocol);
-
-  if (m == NULL)
-    {
-      m = g_new0 (FakeMapping, 1);
-      g_ptr_array_add (fake->mappings, m);
-    }
-  g_free (m->protocol);
-  g_free (m->client);
-  g_free (m->description);
-  m->port = port;
-  m->protocol = g_strdup (protocol);
-  m->client = g_strdup (client);
-  m->internal_port = internal;
-  m->description = g_strdup (description);
-  m->lease = lease;
-}
-
-static char *
-fake_entry (const FakeMapping *m)
-{
-  return g_strdup_printf ("<NewRemoteHost></NewRemoteHost><NewExternalPort>%u</NewExternalPort>"
-                          "<NewProtocol>%s</NewProtocol><NewInternalPort>%u</NewInternalPort>"
-                          "<NewInternalClient>%s</NewInternalClient><NewEnabled>1</NewEnabled>"
-                          "<NewPortMappingDescription>%s</NewPortMappingDescription>"
-                          "<NewLeaseDuration>%u</NewLeaseDuration>",
-                          m->port, m->protocol, m->internal_port, m->client, m->description,
-                          m->lease);
-}
-
 static int
-fake_add (FakeIgd *fake, const char *body)
+fake_add (FakeIgd *fake, FakeMode mode, const char *body)
 {
-  g_autofree char *port = soap_arg (body, "NewExternalPort");
-  g_autofree char *protocol = soap_arg (body, "NewProtocol");
-  g_autofree char *internal = soap_arg (body, "NewInternalPort");
-  g_autofree char *client = soap_arg (body, "NewInternalClient");
-  g_autofree char *description = soap_arg (body, "NewPortMappingDescription");
-  g_autofree char *lease_text = soap_arg (body, "NewLeaseDuration");
+  g_autofree char *protocol = fake_igd_soap_arg (body, "NewProtocol");
+  g_autofree char *lease_text = fake_igd_soap_arg (body, "NewLeaseDuration");
   guint lease = (guint) atoi (lease_text);
   int code = 0;
 
-  switch (fake->mode)
+  switch (mode)
     {
       case FAKE_ADD_ONLY_PERMANENT:
         code = lease != 0 ? 725 : 0;
@@ -1260,231 +1135,58 @@ fake_add (FakeIgd *fake, const char *body)
         lease = 0;
         break;
       case FAKE_ADD_OK:
+      case FAKE_LIST_ENDLESS:
       default:
         break;
     }
-  g_string_append_printf (fake->calls, "ADD %s %s=%d;", protocol, lease_text, code);
-  if (code == 0)
-    fake_put (fake, (guint) atoi (port), protocol, client, (guint) atoi (internal), description,
-              lease);
-  return code;
+  return fake_igd_add (fake, body, code, lease);
 }
 
-/* The answer's arguments, or NULL with *code set to a UPnP error. */
+/* The mode's answers; the rest as a router that does what it is asked. */
 static char *
-fake_action (FakeIgd *fake, const char *action, const char *body, int *code)
+fake_action (FakeIgd *fake, const char *action, const char *body, int *code, gpointer user_data)
 {
-  g_autofree char *port = soap_arg (body, "NewExternalPort");
-  g_autofree char *protocol = soap_arg (body, "NewProtocol");
-  FakeMapping *m;
+  FakeMode mode = GPOINTER_TO_INT (user_data);
+  g_autofree char *protocol = fake_igd_soap_arg (body, "NewProtocol");
+  char *args = NULL;
 
   *code = 0;
-  if (g_str_equal (action, "GetStatusInfo"))
-    return g_strdup ("<NewConnectionStatus>Connected</NewConnectionStatus>"
-                     "<NewLastConnectionError>ERROR_NONE</NewLastConnectionError>"
-                     "<NewUptime>10</NewUptime>");
-  if (g_str_equal (action, "GetExternalIPAddress"))
-    return g_strdup_printf ("<NewExternalIPAddress>%s</NewExternalIPAddress>", fake->external);
-  if (g_str_equal (action, "GetSpecificPortMappingEntry"))
+  fake_igd_lock (fake);
+  if (g_str_equal (action, "GetSpecificPortMappingEntry") && mode == FAKE_ADD_UDP_CONFLICT_HIDDEN
+      && g_str_equal (protocol, "UDP"))
+    *code = 606;
+  else if (g_str_equal (action, "GetGenericPortMappingEntry") && mode == FAKE_LIST_ENDLESS)
     {
-      if (fake->mode == FAKE_ADD_UDP_CONFLICT_HIDDEN && g_str_equal (protocol, "UDP"))
-        *code = 606;
-      else if ((m = fake_find (fake, (guint) atoi (port), protocol)) == NULL)
-        *code = 714;
-      else
-        return g_strdup_printf (
-            "<NewInternalPort>%u</NewInternalPort>"
-            "<NewInternalClient>%s</NewInternalClient><NewEnabled>1</NewEnabled>"
-            "<NewPortMappingDescription>%s</NewPortMappingDescription>"
-            "<NewLeaseDuration>%u</NewLeaseDuration>",
-            m->internal_port, m->client, m->description, m->lease);
-      return NULL;
-    }
-  if (g_str_equal (action, "GetGenericPortMappingEntry"))
-    {
-      g_autofree char *index_text = soap_arg (body, "NewPortMappingIndex");
+      g_autofree char *index_text = fake_igd_soap_arg (body, "NewPortMappingIndex");
       guint index = (guint) atoi (index_text);
-      if (fake->endless)
-        {
-          FakeMapping endless = { 10000 + index % 50000, "TCP", "127.0.0.2", 80, "x", 0 };
-          return fake_entry (&endless);
-        }
-      if (index < fake->mappings->len)
-        return fake_entry (g_ptr_array_index (fake->mappings, index));
-      *code = 713;
-      return NULL;
+      FakeIgdMapping endless = { 10000 + index % 50000, "TCP", "127.0.0.2", 80, "x", 0 };
+      args = fake_igd_format_entry (&endless);
     }
-  if (g_str_equal (action, "AddPortMapping"))
+  else if (g_str_equal (action, "AddPortMapping"))
     {
-      *code = fake_add (fake, body);
-      return *code == 0 ? g_strdup ("") : NULL;
+      *code = fake_add (fake, mode, body);
+      args = *code == 0 ? g_strdup ("") : NULL;
     }
-  if (g_str_equal (action, "DeletePortMapping"))
-    {
-      g_string_append_printf (fake->calls, "DELETE %s;", protocol);
-      if ((m = fake_find (fake, (guint) atoi (port), protocol)) == NULL)
-        *code = 714;
-      else
-        g_ptr_array_remove (fake->mappings, m);
-      return *code == 0 ? g_strdup ("") : NULL;
-    }
-  *code = 401;
-  return NULL;
-}
-
-static char *
-fake_respond (FakeIgd *fake, const char *request)
-{
-  const char *body = strstr (request, "\r\n\r\n");
-  const char *hash = strchr (request, '#');
-  g_autofree char *action = NULL;
-  g_autofree char *args = NULL;
-  g_autofree char *content = NULL;
-  int code = 0;
-
-  if (g_str_has_prefix (request, "GET "))
-    {
-      g_autofree char *base = fake->url_base
-                                  ? g_strdup_printf ("<URLBase>%s</URLBase>", fake->url_base)
-                                  : g_strdup ("");
-      g_autofree char *desc = g_strdup_printf (fake_desc, base);
-      return g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
-                              "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                              strlen (desc), desc);
-    }
-  action = hash ? g_strndup (hash + 1, strcspn (hash + 1, "\"\r\n")) : g_strdup ("");
-  g_mutex_lock (&fake->lock);
-  args = fake_action (fake, action, body ? body : "", &code);
-  g_mutex_unlock (&fake->lock);
-  if (args != NULL)
-    content = g_strdup_printf (
-        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
-        "<s:Body><u:%sResponse xmlns:u=\"urn:schemas-upnp-org:service:WANIPConnection:1\">%s"
-        "</u:%sResponse></s:Body></s:Envelope>",
-        action, args, action);
   else
-    content = g_strdup_printf (
-        "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\">"
-        "<s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring>"
-        "<detail><UPnPError xmlns=\"urn:schemas-upnp-org:control-1-0\"><errorCode>%d</errorCode>"
-        "<errorDescription>Error</errorDescription></UPnPError></detail></s:Fault></s:Body>"
-        "</s:Envelope>",
-        code);
-  return g_strdup_printf ("HTTP/1.1 %s\r\nContent-Type: text/xml\r\nContent-Length: %zu\r\n"
-                          "Connection: close\r\n\r\n%s",
-                          args ? "200 OK" : "500 Internal Server Error", strlen (content), content);
-}
-
-static gboolean
-request_complete (GString *request)
-{
-  const char *end = strstr (request->str, "\r\n\r\n");
-  const char *length;
-
-  if (end == NULL)
-    return FALSE;
-  length = strstr (request->str, "Content-Length:");
-  if (length == NULL)
-    length = strstr (request->str, "CONTENT-LENGTH:");
-  if (length == NULL || length > end)
-    return TRUE;
-  return request->len >= (gsize) (end + 4 - request->str) + (gsize) atoi (length + 15);
-}
-
-static gpointer
-fake_serve (gpointer data)
-{
-  FakeIgd *fake = data;
-
-  while (!g_atomic_int_get (&fake->stop))
-    {
-      g_autoptr (GSocket) client = g_socket_accept (fake->listener, NULL, NULL);
-      g_autoptr (GString) request = g_string_new (NULL);
-      g_autofree char *response = NULL;
-      char buf[4096];
-      gssize n;
-
-      if (client == NULL || g_atomic_int_get (&fake->stop))
-        continue; /* the timeout, or the wake-up: look at stop again */
-      g_socket_set_timeout (client, 2);
-      while (!request_complete (request)
-             && (n = g_socket_receive (client, buf, sizeof buf, NULL, NULL)) > 0)
-        g_string_append_len (request, buf, n);
-      response = fake_respond (fake, request->str);
-      g_socket_send (client, response, strlen (response), NULL, NULL);
-      g_socket_close (client, NULL);
-    }
-  return NULL;
+    args = fake_igd_default_action (fake, action, body, code);
+  fake_igd_unlock (fake);
+  return args;
 }
 
 static FakeIgd *
-fake_igd_start (FakeMode mode)
+fake_start (FakeMode mode)
 {
-  FakeIgd *fake = g_new0 (FakeIgd, 1);
-  guint16 port = 0;
+  FakeIgd *fake = fake_igd_start (fake_action, GINT_TO_POINTER (mode), NULL);
 
-  fake->listener = silent_server (&port);
-  fake->port = port;
-  fake->mode = mode;
   fake->external = "100.64.1.2";
-  fake->mappings = g_ptr_array_new_with_free_func ((GDestroyNotify) fake_mapping_free);
-  fake->calls = g_string_new (NULL);
-  g_mutex_init (&fake->lock);
-  g_socket_set_timeout (fake->listener, 1);
-  fake->thread = g_thread_new ("fake-igd", fake_serve, fake);
   return fake;
-}
-
-static void
-fake_igd_stop (FakeIgd *fake)
-{
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, fake->port);
-  g_autoptr (GSocket) wake
-      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-
-  g_atomic_int_set (&fake->stop, 1);
-  /* one last connection gets the thread out of accept () */
-  g_socket_connect (wake, address, NULL, NULL);
-  g_thread_join (fake->thread);
-  g_object_unref (fake->listener);
-  g_ptr_array_unref (fake->mappings);
-  g_string_free (fake->calls, TRUE);
-  g_mutex_clear (&fake->lock);
-  g_free (fake);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (FakeIgd, fake_igd_stop)
-
-static PhUpnpRouter *
-fake_router (FakeIgd *fake)
-{
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/rootDesc.xml", fake->port);
-  PhUpnpOptions options = { .gateway = "127.0.0.1", .swarm_port = 4001, .timeout_ms = 5000 };
-  g_autoptr (GError) error = NULL;
-  PhUpnpRouter *router = ph_upnp_router_new_for_url (url, &options, NULL, &error);
-
-  g_assert_no_error (error);
-  g_assert_nonnull (router);
-  return router;
-}
-
-static guint
-fake_count (FakeIgd *fake)
-{
-  guint n;
-
-  g_mutex_lock (&fake->lock);
-  n = fake->mappings->len;
-  g_mutex_unlock (&fake->lock);
-  return n;
 }
 
 static void
 test_fake_add_remove (LogFixture *fixture, gconstpointer data)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_OK);
-  g_autoptr (PhUpnpRouter) router = fake_router (fake);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_ADD_OK);
+  g_autoptr (PhUpnpRouter) router = fake_igd_new_router (fake, 4001);
   g_autoptr (PhChangeLog) log = ph_change_log_new (fixture->path);
   g_autoptr (GError) error = NULL;
   g_autoptr (PhUpnpFacts) facts = NULL;
@@ -1507,18 +1209,18 @@ test_fake_add_remove (LogFixture *fixture, gconstpointer data)
   g_assert_cmpuint (result->lease_s, ==, PH_UPNP_DEFAULT_LEASE_S);
   g_assert_false (result->permanent);
   g_assert_cmpstr (fake->calls->str, ==, "ADD TCP 3600=0;ADD UDP 3600=0;");
-  g_assert_cmpuint (fake_count (fake), ==, 2);
+  g_assert_cmpuint (fake_igd_count (fake), ==, 2);
 
   g_assert_true (ph_upnp_remove_mapping (router, 4001, log, NULL, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (fake_count (fake), ==, 0);
+  g_assert_cmpuint (fake_igd_count (fake), ==, 0);
 }
 
 static void
 test_fake_only_permanent (LogFixture *fixture, gconstpointer data)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_ONLY_PERMANENT);
-  g_autoptr (PhUpnpRouter) router = fake_router (fake);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_ADD_ONLY_PERMANENT);
+  g_autoptr (PhUpnpRouter) router = fake_igd_new_router (fake, 4001);
   g_autoptr (PhChangeLog) log = ph_change_log_new (fixture->path);
   g_autoptr (GError) error = NULL;
   g_autoptr (PhUpnpMapResult) result = NULL;
@@ -1550,8 +1252,8 @@ test_fake_only_permanent (LogFixture *fixture, gconstpointer data)
 static void
 test_fake_only_permanent_no_zero (LogFixture *fixture, gconstpointer data)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_ONLY_PERMANENT_NO_ZERO);
-  g_autoptr (PhUpnpRouter) router = fake_router (fake);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_ADD_ONLY_PERMANENT_NO_ZERO);
+  g_autoptr (PhUpnpRouter) router = fake_igd_new_router (fake, 4001);
   g_autoptr (GError) error = NULL;
   g_autoptr (PhUpnpMapResult) result = NULL;
 
@@ -1569,8 +1271,8 @@ test_fake_only_permanent_no_zero (LogFixture *fixture, gconstpointer data)
 static void
 test_fake_rollback (LogFixture *fixture, gconstpointer data)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_UDP_CONFLICT_HIDDEN);
-  g_autoptr (PhUpnpRouter) router = fake_router (fake);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_ADD_UDP_CONFLICT_HIDDEN);
+  g_autoptr (PhUpnpRouter) router = fake_igd_new_router (fake, 4001);
   g_autoptr (PhChangeLog) log = ph_change_log_new (fixture->path);
   g_autoptr (GError) error = NULL;
   g_autoptr (PhUpnpMapResult) result = NULL;
@@ -1580,15 +1282,15 @@ test_fake_rollback (LogFixture *fixture, gconstpointer data)
   g_assert_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_CONFLICT);
   /* both or neither: TCP was made, UDP refused, so TCP was taken back */
   g_assert_cmpstr (fake->calls->str, ==, "ADD TCP 3600=0;ADD UDP 3600=718;DELETE TCP;");
-  g_assert_cmpuint (fake_count (fake), ==, 0);
-  g_assert_cmpuint (log_entries (log), ==, 0);
+  g_assert_cmpuint (fake_igd_count (fake), ==, 0);
+  g_assert_cmpuint (fake_igd_log_entries (log), ==, 0);
 }
 
 static void
 test_fake_ignores_lease (LogFixture *fixture, gconstpointer data)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_IGNORES_LEASE);
-  g_autoptr (PhUpnpRouter) router = fake_router (fake);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_ADD_IGNORES_LEASE);
+  g_autoptr (PhUpnpRouter) router = fake_igd_new_router (fake, 4001);
   g_autoptr (GError) error = NULL;
   g_autoptr (PhUpnpMapResult) result = NULL;
 
@@ -1602,34 +1304,34 @@ test_fake_ignores_lease (LogFixture *fixture, gconstpointer data)
 static void
 test_fake_already_there (LogFixture *fixture, gconstpointer data)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_OK);
-  g_autoptr (PhUpnpRouter) router = fake_router (fake);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_ADD_OK);
+  g_autoptr (PhUpnpRouter) router = fake_igd_new_router (fake, 4001);
   g_autoptr (PhChangeLog) log = ph_change_log_new (fixture->path);
   g_autoptr (GError) error = NULL;
   g_autoptr (PhUpnpMapResult) result = NULL;
 
   /* the node mapped its port itself */
-  fake_put (fake, 4001, "TCP", "127.0.0.1", 4001, "libp2p", 7200);
-  fake_put (fake, 4001, "UDP", "127.0.0.1", 4001, "libp2p", 7200);
+  fake_igd_put (fake, 4001, "TCP", "127.0.0.1", 4001, "libp2p", 7200);
+  fake_igd_put (fake, 4001, "UDP", "127.0.0.1", 4001, "libp2p", 7200);
   result = ph_upnp_add_mapping (router, 4001, 0, log, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (result->already_there);
   g_assert_null (result->change_id);
   g_assert_cmpuint (ph_upnp_map_result_renew_in (result), ==, 0);
   g_assert_cmpstr (fake->calls->str, ==, "");
-  g_assert_cmpuint (log_entries (log), ==, 0);
+  g_assert_cmpuint (fake_igd_log_entries (log), ==, 0);
 
   g_assert_false (ph_upnp_remove_mapping (router, 4001, log, NULL, &error));
   g_assert_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_NOT_OURS);
   g_assert_nonnull (strstr (error->message, "libp2p"));
-  g_assert_cmpuint (fake_count (fake), ==, 2);
+  g_assert_cmpuint (fake_igd_count (fake), ==, 2);
 }
 
 static void
 test_fake_unrecorded_is_undone (LogFixture *fixture, gconstpointer data)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_OK);
-  g_autoptr (PhUpnpRouter) router = fake_router (fake);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_ADD_OK);
+  g_autoptr (PhUpnpRouter) router = fake_igd_new_router (fake, 4001);
   g_autofree char *blocker = g_build_filename (fixture->dir, "blocker", NULL);
   g_autofree char *path = g_build_filename (blocker, "changes.json", NULL);
   g_autoptr (PhChangeLog) log = ph_change_log_new (path);
@@ -1641,14 +1343,14 @@ test_fake_unrecorded_is_undone (LogFixture *fixture, gconstpointer data)
   g_assert_null (result);
   g_assert_error (error, PH_UPNP_ERROR, PH_UPNP_ERROR_FAILED);
   g_assert_nonnull (strstr (error->message, "blocker"));
-  g_assert_cmpuint (fake_count (fake), ==, 0);
+  g_assert_cmpuint (fake_igd_count (fake), ==, 0);
 }
 
 /* A description sending us off the LAN is not followed; nothing is asked of that address. */
 static void
 test_fake_not_local (void)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_OK);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_ADD_OK);
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/rootDesc.xml", fake->port);
   PhUpnpOptions options = { .swarm_port = 4001, .timeout_ms = 5000 };
   g_autoptr (GError) error = NULL;
@@ -1670,13 +1372,12 @@ test_fake_not_local (void)
 static void
 test_fake_list_bounded (void)
 {
-  g_autoptr (FakeIgd) fake = fake_igd_start (FAKE_ADD_OK);
-  g_autoptr (PhUpnpRouter) router = fake_router (fake);
+  g_autoptr (FakeIgd) fake = fake_start (FAKE_LIST_ENDLESS);
+  g_autoptr (PhUpnpRouter) router = fake_igd_new_router (fake, 4001);
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) mappings = NULL;
   gboolean truncated = FALSE;
 
-  fake->endless = TRUE;
   mappings = ph_upnp_list_mappings (router, &truncated, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (mappings->len, ==, PH_UPNP_MAX_MAPPINGS);
