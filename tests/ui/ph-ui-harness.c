@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <string.h>
 #include <time.h>
@@ -288,6 +289,103 @@ ph_ui_harness_dup_recorded_dir (const char *road)
   return g_file_test (first, G_FILE_TEST_EXISTS) ? g_steal_pointer (&dir) : NULL;
 }
 
+/* ---- the private system bus ---- */
+
+/* Where nothing listens: without dbus-daemon, libnm finds no bus rather than the machine's. */
+#define PH_UI_NO_SYSTEM_BUS "unix:path=/nonexistent/porthole-ui-test-system-bus"
+
+/* Like GTestDBus's, but it leaves the session bus alone (the window's application is on the
+ * session bus of run-ui.sh) and is a system bus only by name. */
+#define PH_UI_SYSTEM_BUS_CONFIG                                                                    \
+  "<busconfig>\n"                                                                                  \
+  "  <type>system</type>\n"                                                                        \
+  "  <listen>unix:tmpdir=%s</listen>\n"                                                            \
+  "  <auth>EXTERNAL</auth>\n"                                                                      \
+  "  <policy context=\"default\">\n"                                                               \
+  "    <allow send_destination=\"*\" eavesdrop=\"true\"/>\n"                                       \
+  "    <allow eavesdrop=\"true\"/>\n"                                                              \
+  "    <allow own=\"*\"/>\n"                                                                       \
+  "  </policy>\n"                                                                                  \
+  "</busconfig>\n"
+
+static GSubprocess *system_bus;
+static char *system_bus_dir;
+static char *system_bus_address;
+
+/* The daemon ends with the test, even when an assertion aborts it. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+void
+ph_ui_harness_system_bus_up (void)
+{
+  g_autofree char *dbus_daemon = g_find_program_in_path ("dbus-daemon");
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_text = NULL;
+  g_autofree char *config_arg = NULL;
+  char *line;
+
+  g_assert_null (system_bus);
+  /* from here on nothing reaches the machine's system bus, whatever follows */
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", PH_UI_NO_SYSTEM_BUS, TRUE);
+  if (dbus_daemon == NULL)
+    return;
+
+  /* under run-ui.sh's XDG_RUNTIME_DIR, which it removes even after an abort */
+  system_bus_dir = g_build_filename (g_getenv ("XDG_RUNTIME_DIR") ? g_getenv ("XDG_RUNTIME_DIR")
+                                                                  : g_get_tmp_dir (),
+                                     "porthole-system-bus-XXXXXX", NULL);
+  g_assert_nonnull (g_mkdtemp (system_bus_dir));
+  config = g_build_filename (system_bus_dir, "system.conf", NULL);
+  config_text = g_strdup_printf (PH_UI_SYSTEM_BUS_CONFIG, system_bus_dir);
+  g_assert_true (g_file_set_contents (config, config_text, -1, &error));
+  g_assert_no_error (error);
+  config_arg = g_strdup_printf ("--config-file=%s", config);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  system_bus = g_subprocess_launcher_spawn (launcher, &error, dbus_daemon, config_arg, "--nofork",
+                                            "--print-address=1", NULL);
+  g_assert_no_error (error);
+  out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (system_bus));
+  line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  system_bus_address = g_strstrip (line);
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", system_bus_address, TRUE);
+  g_test_message ("the system bus is a private one: %s", system_bus_address);
+}
+
+void
+ph_ui_harness_system_bus_down (void)
+{
+  g_autofree char *config = NULL;
+
+  if (system_bus == NULL)
+    return;
+  g_subprocess_send_signal (system_bus, SIGTERM);
+  g_subprocess_wait (system_bus, NULL, NULL);
+  g_clear_object (&system_bus);
+  config = g_build_filename (system_bus_dir, "system.conf", NULL);
+  g_unlink (config);
+  g_rmdir (system_bus_dir);
+  g_clear_pointer (&system_bus_dir, g_free);
+  g_clear_pointer (&system_bus_address, g_free);
+  g_setenv ("DBUS_SYSTEM_BUS_ADDRESS", PH_UI_NO_SYSTEM_BUS, TRUE);
+}
+
+const char *
+ph_ui_harness_get_system_bus_address (void)
+{
+  return system_bus_address;
+}
+
 static gboolean
 first_frame_drawn (gpointer data)
 {
@@ -327,7 +425,7 @@ ph_ui_harness_new (const char *road, const char *recorded_dir, const char *const
   if (g_getenv ("PORTHOLE_UI_PORT") != NULL)
     overrides.port = (guint) g_ascii_strtoull (g_getenv ("PORTHOLE_UI_PORT"), NULL, 10);
   self->app = ph_application_new (&overrides);
-  g_assert_true (g_application_register (G_APPLICATION (self->app), NULL, &error));
+  g_application_register (G_APPLICATION (self->app), NULL, &error);
   g_assert_no_error (error);
   g_assert_false (g_application_get_is_remote (G_APPLICATION (self->app)));
   g_application_activate (G_APPLICATION (self->app));
@@ -472,6 +570,53 @@ ph_ui_harness_click (PhUiHarness *self, const char *name)
     g_signal_emit_by_name (wait.found, "clicked");
   else if (!gtk_widget_activate (wait.found))
     g_error ("“%s” (%s) cannot be activated", name, G_OBJECT_TYPE_NAME (wait.found));
+}
+
+static GtkWidget *
+find_label_in (GtkWidget *widget, const char *needle)
+{
+  if (!gtk_widget_get_mapped (widget))
+    return NULL;
+  if (GTK_IS_LABEL (widget) && strstr (gtk_label_get_text (GTK_LABEL (widget)), needle) != NULL)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_label_in (child, needle);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+GtkWidget *
+ph_ui_harness_find_label (PhUiHarness *self, const char *needle)
+{
+  return self->window ? find_label_in (GTK_WIDGET (self->window), needle) : NULL;
+}
+
+void
+ph_ui_harness_scroll_into_view (PhUiHarness *self, GtkWidget *widget)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  GtkWidget *content;
+  GtkAdjustment *adjustment;
+  graphene_rect_t bounds;
+  double value, margin = 12;
+
+  if (scrolled == NULL)
+    return;
+  /* where the widget is in the scrolled content, whatever the scroll is now */
+  content = gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scrolled));
+  if (GTK_IS_VIEWPORT (content) && gtk_viewport_get_child (GTK_VIEWPORT (content)) != NULL)
+    content = gtk_viewport_get_child (GTK_VIEWPORT (content));
+  if (!gtk_widget_compute_bounds (widget, content, &bounds))
+    return;
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  /* its top near the view's top: all of it shows when it fits (the adjustment clamps the value
+   * at the end of the content) */
+  value = bounds.origin.y - margin;
+  gtk_adjustment_set_value (adjustment, value);
 }
 
 char *

@@ -30,6 +30,20 @@ void
 ph_ui_harness_free (PhUiHarness *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhUiHarness, ph_ui_harness_free)
 
+/* The system bus of this test: a dbus-daemon of its own, which DBUS_SYSTEM_BUS_ADDRESS names from
+ * here on (libnm, and what it asks, read it), so no road reaches the machine's NetworkManager.
+ * Call from main () before anything connects to the system bus; it lives until
+ * ph_ui_harness_system_bus_down (), or the process's end (the daemon dies with it). Without
+ * dbus-daemon, DBUS_SYSTEM_BUS_ADDRESS names a socket that is not there (nothing connects at all)
+ * and the address is NULL. */
+void
+ph_ui_harness_system_bus_up (void);
+void
+ph_ui_harness_system_bus_down (void);
+/* The private system bus's address; NULL when there is none. */
+const char *
+ph_ui_harness_get_system_bus_address (void);
+
 /* tests/ui/recorded/<road>, from PORTHOLE_UI_RECORDED (set by meson); NULL when it is not there
  * (the caller skips). */
 char *
@@ -68,6 +82,14 @@ ph_ui_harness_require (PhUiHarness *self, const char *name, guint timeout_ms);
 /* Waits for it to be mapped and sensitive, then activates it as a click or Enter would. */
 void
 ph_ui_harness_click (PhUiHarness *self, const char *name);
+
+/* The first mapped label whose text contains needle; NULL when there is none. */
+GtkWidget *
+ph_ui_harness_find_label (PhUiHarness *self, const char *needle);
+/* Scrolls the scrolled window widget is in so that widget's top is near the view's top (all of
+ * it shows when it fits), as a person would before reading it. */
+void
+ph_ui_harness_scroll_into_view (PhUiHarness *self, GtkWidget *widget);
 
 /* What a widget says: a label's text, a status page's or row's title, a button's label, an
  * editable's text; NULL when it has no text of its own. */

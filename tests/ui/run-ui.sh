@@ -34,7 +34,7 @@ if [[ "${LSAN_OPTIONS:-}" == *suppressions=* ]]; then
     export LSAN_OPTIONS="${LSAN_OPTIONS%%suppressions=*}suppressions=$supp"
 fi
 
-export GSK_RENDERER=cairo GDK_BACKEND=x11 GDK_DEBUG=no-portals,gl-disable GSETTINGS_BACKEND=memory
+export GSK_RENDERER=cairo GDK_BACKEND=x11 GDK_DEBUG=gl-disable GSETTINGS_BACKEND=memory
 export NO_AT_BRIDGE=1 GTK_A11Y=none
 # -a takes the first free display from -n on: a random start keeps tests run in parallel (and
 # other people's) from racing for the same one

@@ -20,7 +20,7 @@ inner() {
     # Only loopback: a fresh HOME so no real kubo repo or settings are read.
     export HOME=$(mktemp -d) XDG_CONFIG_HOME= XDG_STATE_HOME= GSETTINGS_BACKEND=memory
     # cairo: a GL frame is not visible to a root-window grab on Xvfb; no portals on this bus
-    export GSK_RENDERER=cairo GDK_DEBUG=no-portals
+    export GSK_RENDERER=cairo
     # From the main build, start it the way the README says: build-aux/dev run.
     # --peer replaces the default servers: the check asks only a server on loopback (none
     # listens there, so it is quick), never the real network; --no-upnp keeps SSDP off the LAN.

@@ -4,7 +4,9 @@
  * shown is saved as a PNG; no main-loop dispatch may take longer than 50 ms while a check runs.
  *
  * One road per run: "-p /wizard/<road>" (meson runs each as its own test, on its own X server and
- * session bus).
+ * session bus). The system bus is always a private one (ph_ui_harness_system_bus_up): the IPv6
+ * road turns IPv6 on through python3-dbusmock's NetworkManager and polkitd there, as
+ * tests/unit/test-ipv6-fix.c does, and no road can reach the machine's NetworkManager.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -18,6 +20,10 @@
 
 #include "fake-igd.h"
 #include "ph-ui-harness.h"
+
+/* dbusmock's NetworkManager and polkitd, as the unit tests drive them (on our private system
+ * bus: ph_ui_harness_system_bus_up) */
+#include "../unit/nm-mock.h"
 
 #define REACHABLE_HEADLINE "Your node is reachable"
 
@@ -278,21 +284,299 @@ position_of (PhUiHarness *h, const char *name)
   return reading_position (GTK_WIDGET (ph_ui_harness_get_window (h)), name, &counter);
 }
 
+/* ---- the IPv6 road: NetworkManager mocked ---- */
+
+/* The computer of tests/ui/recorded/ipv6: "Home WiFi" on wlp2s0, IPv6 off, a link-local
+ * address only; once IPv6 is on, the router's announcement brings check-2.json's address. */
+#define HOME_WIFI_ID "Home WiFi"
+#define HOME_WIFI_UUID "6f0c3a8e-2b71-4c1e-9d55-0e7b5a1f4c22"
+#define HOME_WIFI_GLOBAL6 "2a01:4f8:c17:1a2b::23"
+#define HOME_WIFI_LINK_LOCAL6 "fe80::3e52:82ff:fe4e:7a10"
+
+/* Python for the mock's Reapply: 300 ms later the router's announcement arrives (as in
+ * tests/unit/test-ipv6-fix.c). */
+#define ANNOUNCE_PY(ip6_path)                                                                      \
+  "from gi.repository import GLib\n"                                                               \
+  "def announce():\n"                                                                              \
+  "    o = objects['" ip6_path "']\n"                                                              \
+  "    i = '" NM_IP6_IFACE "'\n"                                                                   \
+  "    o.Set(i, 'AddressData', dbus.Array([dbus.Dictionary({'address': '" HOME_WIFI_GLOBAL6 "',"   \
+  " 'prefix': dbus.UInt32(64)}, signature='sv'), dbus.Dictionary({'address': "                     \
+  "'" HOME_WIFI_LINK_LOCAL6                                                                        \
+  "', 'prefix': dbus.UInt32(64)}, signature='sv')], signature='a{sv}'))\n"                         \
+  "    o.Set(i, 'RouteData', dbus.Array([dbus.Dictionary({'dest': '::', 'prefix':"                 \
+  " dbus.UInt32(0), 'next-hop': 'fe80::1', 'metric': dbus.UInt32(100)}, signature='sv')],"         \
+  " signature='a{sv}'))\n"                                                                         \
+  "    o.Set(i, 'Gateway', 'fe80::1')\n"                                                           \
+  "    return False\n"                                                                             \
+  "GLib.timeout_add(300, announce)\n"
+
+typedef struct
+{
+  Mock mock;
+  char *device;
+  char *connection;
+  char *active;
+  char *ip6;
+} MockComputer;
+
+static const char *const nm_everything[]
+    = { PERMISSION_NETWORK_CONTROL, PERMISSION_MODIFY_SYSTEM, PERMISSION_MODIFY_OWN, NULL };
+static const char *const nm_nothing[] = { NULL };
+
+/* dbusmock is there (Debian's python3-dbusmock), and the private system bus; else why not. */
+static gboolean
+can_mock_network_manager (const char **why)
+{
+  if (ph_ui_harness_get_system_bus_address () == NULL)
+    *why = "dbus-daemon is not installed (apt-get install dbus)";
+  else if (!python_has_dbusmock ())
+    *why = DEBIAN_PYTHON " lacks dbusmock (apt-get install python3-dbusmock)";
+  else
+    *why = NULL;
+  return *why == NULL;
+}
+
+/* NetworkManager with the recorded computer's connection, IPv6 disabled; polkit allows
+ * `allowed` (NetworkManager asks it, as the real one does). Before the window starts: libnm
+ * learns of the objects when its client starts. */
+static void
+mock_computer_up (MockComputer *c, const char *const *allowed)
+{
+  const char *ipv4[] = { "192.168.1.23/24", NULL };
+  const char *ipv6[] = { HOME_WIFI_LINK_LOCAL6 "/64", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ip4 = NULL;
+  g_autofree char *announce = NULL;
+  g_auto (GStrv) parts = NULL;
+
+  c->mock.bus = g_dbus_connection_new_for_address_sync (
+      ph_ui_harness_get_system_bus_address (),
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+          | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+  g_assert_no_error (error);
+  mock_start_polkit (&c->mock);
+  mock_polkit_allow (&c->mock, allowed);
+  mock_start (&c->mock, "1.42.4");
+  c->device = mock_call_path (
+      &c->mock, MOCK_MAIN_PATH, MOCK_IFACE, "AddWiFiDevice",
+      g_variant_new ("(ssi)", "mock_WiFi1", "wlp2s0", DEVICE_STATE_ACTIVATED), "(s)");
+  c->connection = mock_call_path (
+      &c->mock, NM_SETTINGS_PATH, "org.freedesktop.NetworkManager.Settings", "AddConnection",
+      g_variant_new_parsed ("({'connection': {'id': <%s>, 'uuid': <%s>,"
+                            " 'type': <'802-11-wireless'>},"
+                            " '802-11-wireless': {'ssid': <b'Home WiFi'>,"
+                            " 'mode': <'infrastructure'>},"
+                            " 'ipv4': {'method': <'auto'>}, 'ipv6': {'method': <'disabled'>}},)",
+                            HOME_WIFI_ID, HOME_WIFI_UUID),
+      "(o)");
+  c->active = mock_activate (&c->mock, c->device, c->connection, "wifi");
+  mock_set_primary (&c->mock, c->active);
+  ip4 = mock_add_ip_config (&c->mock, 4, c->device, c->active, ipv4, "192.168.1.1");
+  c->ip6 = mock_add_ip_config (&c->mock, 6, c->device, c->active, ipv6, NULL);
+  mock_use_polkit (&c->mock, NULL);
+  mock_add_update2 (&c->mock, c->connection);
+  parts = g_strsplit (ANNOUNCE_PY ("@IP6@"), "@IP6@", -1);
+  announce = g_strjoinv (c->ip6, parts);
+  mock_add_reapply (&c->mock, c->device, announce);
+}
+
+static void
+mock_computer_down (MockComputer *c)
+{
+  mock_stop (&c->mock);
+  g_clear_pointer (&c->device, g_free);
+  g_clear_pointer (&c->connection, g_free);
+  g_clear_pointer (&c->active, g_free);
+  g_clear_pointer (&c->ip6, g_free);
+}
+
+/* The IPv6 method of the recorded connection, as NetworkManager would hand it out now. */
+static char *
+mock_ipv6_method (MockComputer *c)
+{
+  return mock_get_setting (&c->mock, c->connection, "ipv6", "method");
+}
+
+typedef struct
+{
+  PhUiHarness *h;
+  const char *needle;
+} VisibleWait;
+
+static gboolean
+visible_text_shown (gpointer data)
+{
+  VisibleWait *wait = data;
+  g_autofree char *text = ph_ui_harness_dup_visible_text (wait->h);
+
+  return strstr (text, wait->needle) != NULL;
+}
+
+static gboolean
+is_shown (PhUiHarness *h, const char *name)
+{
+  GtkWidget *widget = ph_ui_harness_find (h, name);
+
+  return widget != NULL && gtk_widget_get_mapped (widget);
+}
+
+/* Waits until the window shows needle (fails the test at the deadline). */
+static void
+wait_for_text (PhUiHarness *h, const char *needle)
+{
+  VisibleWait wait = { h, needle };
+
+  if (!ph_ui_harness_wait_until (h, visible_text_shown, &wait, ph_ui_harness_page_timeout ()))
+    {
+      g_autofree char *text = ph_ui_harness_dup_visible_text (h);
+      g_error ("page %s does not say “%s” within %u ms; it says:\n%s", ph_ui_harness_get_page (h),
+               needle, ph_ui_harness_page_timeout (), text);
+    }
+}
+
+/* The IPv6 page's outcome card, the one whose title says title, scrolled into view and saved as
+ * <road>-<what>.png. */
+static void
+screenshot_outcome (PhUiHarness *h, const char *title, const char *what)
+{
+  GtkWidget *label = ph_ui_harness_find_label (h, title);
+
+  g_assert_nonnull (label);
+  /* laid out first: the card has just been shown */
+  ph_ui_harness_settle (h);
+  /* the card: the title's row, and the card around it */
+  ph_ui_harness_scroll_into_view (h, gtk_widget_get_parent (gtk_widget_get_parent (label)));
+  ph_ui_harness_settle (h);
+  g_free (ph_ui_harness_screenshot (h, what));
+}
+
+/* From launch to the IPv6 page, whose facts say IPv6 is off and what the button would do. */
+static PhUiHarness *
+to_ipv6_page (const char *road, const char *dir)
+{
+  PhUiHarness *h = launch (road, dir);
+
+  ph_ui_harness_assert_text_contains (h, "result-headline", "cannot reach your node");
+  take_road (h, "ipv6");
+  assert_shown (h, "IPv6 setting", "Off", "Porthole will set the IPv6 method", "“" HOME_WIFI_ID "”",
+                NULL);
+  ph_ui_harness_assert_text_contains (h, "ipv6-enable", "Turn On IPv6");
+  return h;
+}
+
+/* The road end to end: IPv4 unreachable, IPv6 off (check-1.json) → result → fixes → the IPv6 page
+ * → "Turn On IPv6": NetworkManager (dbusmock's) really changes the connection to ipv6.method
+ * auto and reapplies it, the router's announcement brings a global address, the page says so →
+ * "Check Again" → reachable over IPv6 (check-2.json). */
 static void
 test_ipv6 (void)
 {
   g_autofree char *dir = NULL;
-  g_autoptr (PhUiHarness) h = NULL;
+  MockComputer c = { 0 };
+  PhUiHarness *h;
+  g_autofree char *method = NULL;
+  g_autofree char *ipv4_method = NULL;
+  const char *why;
 
   if (!road_source ("ipv6", &dir))
     return;
-  h = launch ("ipv6", dir);
-  take_road (h, "ipv6");
-  /* the page's facts: IPv6 is off on this computer, and what Porthole would change. Turning it
-   * on needs NetworkManager, which is not mocked here: the button is offered, not pressed. */
-  assert_shown (h, "IPv6 setting", "Porthole will set the IPv6 method", NULL);
-  ph_ui_harness_assert_text_contains (h, "ipv6-enable", "Turn On IPv6");
-  g_assert_true (gtk_widget_is_sensitive (ph_ui_harness_find (h, "ipv6-enable")));
+  if (!can_mock_network_manager (&why))
+    {
+      /* the page's facts at least; the button is not pressed without a NetworkManager to
+       * change (never the machine's) */
+      h = to_ipv6_page ("ipv6", dir);
+      ph_ui_harness_free (h);
+      g_test_skip (why);
+      return;
+    }
+
+  /* first, polkit says no: the same road in a process of its own (its own window, check count
+   * and NetworkManager). Before this process's window: the application stays registered on the
+   * session bus after its harness is freed, and the subprocess could not register. A failure
+   * there is reported, and this road goes on. */
+  g_test_trap_subprocess ("/wizard/ipv6/denied", 90 * G_USEC_PER_SEC,
+                          G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
+  if (!g_test_trap_has_passed ())
+    g_test_fail_printf ("/wizard/ipv6/denied failed (its output is above)");
+
+  mock_computer_up (&c, nm_everything);
+  h = to_ipv6_page ("ipv6", dir);
+
+  ph_ui_harness_click (h, "ipv6-enable");
+  /* the change's outcome, in words, and its Undo */
+  wait_for_text (h, "IPv6 is on, and the network offers it");
+  ph_ui_harness_require (h, "ipv6-undo", ph_ui_harness_page_timeout ());
+  assert_shown (h,
+                "IPv6 is on for “" HOME_WIFI_ID
+                "”: this computer now has the global address " HOME_WIFI_GLOBAL6
+                " and a route to the IPv6 internet.",
+                "Check again to see whether your node is reachable over IPv6.", NULL);
+  g_assert_false (is_shown (h, "ipv6-enable"));
+  screenshot_outcome (h, "IPv6 is on, and the network offers it", "ipv6-enabled");
+
+  /* and on NetworkManager's side: the profile says auto now, changed once and reapplied once;
+   * the rest of it as it was */
+  method = mock_ipv6_method (&c);
+  g_assert_cmpstr (method, ==, "auto");
+  ipv4_method = mock_get_setting (&c.mock, c.connection, "ipv4", "method");
+  g_assert_cmpstr (ipv4_method, ==, "auto");
+  g_assert_cmpuint (mock_count_calls (&c.mock, c.connection, "Update2"), ==, 1);
+  g_assert_cmpuint (mock_count_calls (&c.mock, c.device, "Reapply"), ==, 1);
+
+  confirm_reachable (h, "ipv6-check");
+  ph_ui_harness_free (h);
+  mock_computer_down (&c);
+}
+
+/* polkit refuses every action: the page explains it in words, and nothing is changed. Run as a
+ * subprocess of /wizard/ipv6. */
+static void
+test_ipv6_denied (void)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *state = NULL;
+  MockComputer c = { 0 };
+  PhUiHarness *h;
+  g_autofree char *method = NULL;
+  const char *why;
+
+  if (!g_test_subprocess ())
+    {
+      g_test_skip ("runs as a subprocess of /wizard/ipv6");
+      return;
+    }
+  if (!road_source ("ipv6", &dir))
+    return;
+  if (!can_mock_network_manager (&why))
+    {
+      g_test_skip (why);
+      return;
+    }
+  /* a change log and history of its own: the parent's road left its change in theirs */
+  state = g_build_filename (g_get_tmp_dir (), "porthole-ui-denied-XXXXXX", NULL);
+  g_assert_nonnull (g_mkdtemp (state));
+  g_setenv ("XDG_STATE_HOME", state, TRUE);
+  /* the refusal is what this test is about; /wizard/ipv6 times the dispatches */
+  g_setenv ("PORTHOLE_UI_MAX_DISPATCH_MS", "60000", TRUE);
+
+  mock_computer_up (&c, nm_nothing);
+  h = to_ipv6_page ("ipv6-denied", dir);
+  ph_ui_harness_click (h, "ipv6-enable");
+  wait_for_text (h, "Your administrator’s policy did not allow this change");
+  assert_shown (h, "may not change the network settings", "Ask an administrator",
+                "enter your password when asked", NULL);
+  screenshot_outcome (h, "Your administrator’s policy did not allow this change", "ipv6-refused");
+  /* nothing changed, nothing to undo; the button is still there to try again */
+  method = mock_ipv6_method (&c);
+  g_assert_cmpstr (method, ==, "disabled");
+  g_assert_cmpuint (mock_count_calls (&c.mock, c.connection, "Update2"), ==, 0);
+  g_assert_cmpuint (mock_count_calls (&c.mock, c.device, "Reapply"), ==, 0);
+  g_assert_false (is_shown (h, "ipv6-undo"));
+  ph_ui_harness_require (h, "ipv6-enable", 1000);
+  ph_ui_harness_free (h);
+  mock_computer_down (&c);
 }
 
 static void
@@ -604,12 +888,18 @@ test_german (void)
 int
 main (int argc, char **argv)
 {
+  int ret;
+
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE,
                   g_getenv ("PORTHOLE_LOCALEDIR") ? g_getenv ("PORTHOLE_LOCALEDIR") : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
   g_test_init (&argc, &argv, NULL);
+  /* before anything connects to the system bus: no road may reach the machine's NetworkManager
+   * (live runs under tests/netns read the namespace's own facts) */
+  if (g_strcmp0 (g_getenv ("PORTHOLE_UI_LIVE"), "1") != 0)
+    ph_ui_harness_system_bus_up ();
   if (!gtk_init_check ())
     {
       g_printerr ("no display: the ui tests run under xvfb-run\n");
@@ -620,9 +910,12 @@ main (int argc, char **argv)
   g_test_add_func ("/wizard/upnp", test_upnp);
   g_test_add_func ("/wizard/manual", test_manual);
   g_test_add_func ("/wizard/ipv6", test_ipv6);
+  g_test_add_func ("/wizard/ipv6/denied", test_ipv6_denied);
   g_test_add_func ("/wizard/cgnat", test_cgnat);
   g_test_add_func ("/wizard/kubo", test_kubo);
   g_test_add_func ("/wizard/german", test_german);
   g_test_add_func ("/wizard/german/render", test_german_render);
-  return g_test_run ();
+  ret = g_test_run ();
+  ph_ui_harness_system_bus_down ();
+  return ret;
 }
