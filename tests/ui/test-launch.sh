@@ -19,7 +19,7 @@ inner() {
     set -euo pipefail
     # Only loopback: a fresh HOME so no real kubo repo or settings are read.
     export HOME=$(mktemp -d) XDG_CONFIG_HOME= XDG_STATE_HOME= GSETTINGS_BACKEND=memory
-    # cairo: a GL frame is not visible to a root-window grab on Xvfb; no portals on this bus
+    # cairo: a GL frame is not visible to a root-window grab on Xvfb
     export GSK_RENDERER=cairo
     # From the main build, start it the way the README says: build-aux/dev run.
     # --peer replaces the default servers: the check asks only a server on loopback (none
