@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "ph-check-page.h"
+#include "ph-ui-util.h"
 
 #define N_STEPS 4
 
@@ -397,6 +398,7 @@ static void
 ph_check_page_init (PhCheckPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  ph_status_page_fill (self->running_status);
 
   self->servers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, server_row_free);
   for (guint i = 0; i < N_STEPS; i++)

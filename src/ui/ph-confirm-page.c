@@ -15,6 +15,7 @@
 #include "core/ph-reachability.h"
 #include "core/ph-verdict.h"
 #include "ph-confirm-page.h"
+#include "ph-ui-util.h"
 #include "ph-fixes-page.h"
 
 struct _PhConfirmPage
@@ -315,6 +316,7 @@ static void
 ph_confirm_page_init (PhConfirmPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  ph_status_page_fill (self->headline);
 
   self->address_rows = g_ptr_array_new ();
   ph_check_page_set_heading (self->check_page, _ ("Checking Again"),

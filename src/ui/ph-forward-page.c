@@ -15,6 +15,7 @@
 
 #include "net/ph-forwarding.h"
 #include "ph-forward-page.h"
+#include "ph-ui-util.h"
 
 struct _PhForwardPage
 {
@@ -475,6 +476,7 @@ static void
 ph_forward_page_init (PhForwardPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  ph_status_page_fill (self->status_page);
   refresh (self);
 }
 

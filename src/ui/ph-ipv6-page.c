@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "ph-ipv6-page.h"
+#include "ph-ui-util.h"
 
 struct _PhIpv6Page
 {
@@ -626,6 +627,7 @@ static void
 ph_ipv6_page_init (PhIpv6Page *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  ph_status_page_fill (self->status_page);
   self->cancellable = g_cancellable_new ();
   refresh (self);
 }

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "ph-provider-page.h"
+#include "ph-ui-util.h"
 
 struct _PhProviderPage
 {
@@ -357,6 +358,7 @@ static void
 ph_provider_page_init (PhProviderPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  ph_status_page_fill (self->status_page);
 }
 
 GtkWidget *

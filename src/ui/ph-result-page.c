@@ -11,6 +11,7 @@
 #include "core/ph-verdict.h"
 #include "ph-node-view.h"
 #include "ph-result-page.h"
+#include "ph-ui-util.h"
 
 struct _PhResultPage
 {
@@ -272,6 +273,7 @@ static void
 ph_result_page_init (PhResultPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  ph_status_page_fill (self->headline);
 }
 
 GtkWidget *

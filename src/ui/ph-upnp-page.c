@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "ph-upnp-page.h"
+#include "ph-ui-util.h"
 
 struct _PhUpnpPage
 {
@@ -798,6 +799,7 @@ static void
 ph_upnp_page_init (PhUpnpPage *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  ph_status_page_fill (self->status_page);
   /* The technical detail (the router's error code) is smaller than the explanation. */
   gtk_widget_add_css_class (GTK_WIDGET (self->outcome_next), "dim-label");
   gtk_widget_add_css_class (GTK_WIDGET (self->outcome_next), "caption");
