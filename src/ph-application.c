@@ -292,7 +292,8 @@ static void
 about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
-  const char *developers[] = { "The Porthole developers", NULL };
+  /* Filled at run time (an automatic array may hold a call), so the credit is translated too. */
+  const char *developers[] = { _ ("The Porthole developers"), NULL };
 
   adw_show_about_window (parent, "application-name", _ ("Porthole"), "application-icon", APP_ID,
                          "developer-name", _ ("The Porthole developers"), "version",
@@ -503,7 +504,14 @@ static void
 ph_application_shutdown (GApplication *app)
 {
   PhApplication *self = PH_APPLICATION (app);
+  GList *windows;
 
+  /* app.quit (Ctrl+Q, the tray's Quit) ends the run with windows still open, and each holds a
+   * reference on the application that GTK never drops by itself: the application would outlive
+   * g_application_run () and stay registered on the bus. Their checks are cancelled and their
+   * last results recorded (ph_window_dispose) while the monitor and the tray are still here. */
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
+    gtk_window_destroy (windows->data);
   g_cancellable_cancel (self->autostart_cancellable);
   /* GLib 2.74's freedesktop notification backend recurses until the stack overflows when it is
    * disposed with a notification still listed (the list's free function unrefs the backend being

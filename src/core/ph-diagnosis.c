@@ -548,12 +548,21 @@ append_lan_text (PhDiagnosis *self, GString *out)
   for (guint i = 0; i < lan->gateways->len; i++)
     {
       const PhLanRoute *route = g_ptr_array_index (lan->gateways, i);
+      const char *family = route->family == AF_INET6 ? "IPv6" : "IPv4";
+      const char *ifname = route->ifname ? route->ifname : "?";
 
-      /* TRANSLATORS: "Default gateway (IPv4): 192.168.1.1 via eth0" */
-      g_string_append_printf (out, "  %s (%s): %s %s %s\n", _ ("Default gateway"),
-                              route->family == AF_INET6 ? "IPv6" : "IPv4",
-                              route->gateway ? route->gateway : _ ("on link"), _ ("via"),
-                              route->ifname ? route->ifname : "?");
+      g_string_append (out, "  ");
+      if (route->gateway)
+        /* TRANSLATORS: a line of the diagnosis text, e.g. "Default gateway (IPv4): 192.168.1.1
+         * via eth0": IPv4 or IPv6, the router's address, the network interface. */
+        g_string_append_printf (out, _ ("Default gateway (%s): %s via %s"), family, route->gateway,
+                                ifname);
+      else
+        /* TRANSLATORS: a line of the diagnosis text, e.g. "Default gateway (IPv6): on link via
+         * eth0": IPv4 or IPv6, then the network interface; "on link" means there is no router
+         * address, the destination is on the interface's own network. */
+        g_string_append_printf (out, _ ("Default gateway (%s): on link via %s"), family, ifname);
+      g_string_append_c (out, '\n');
     }
   if (lan->gateways->len == 0)
     g_string_append_printf (out, "  %s\n", _ ("No default route: this machine is offline."));
@@ -645,14 +654,28 @@ static void
 append_family_text (PhDiagnosis *self, GString *out, PhFamily family)
 {
   const PhFamilyResult *result = &self->families[family];
+  const char *name = family == PH_FAMILY_IPV6 ? "IPv6" : "IPv4";
+  g_autofree char *verdict = NULL;
 
-  g_string_append_printf (out, "  %s: %s", family == PH_FAMILY_IPV6 ? "IPv6" : "IPv4",
-                          ph_verdict_to_string (result->verdict));
   if (result->reason)
-    g_string_append_printf (out, " (%s)", result->reason);
-  for (guint i = 0; i < result->addresses->len; i++)
-    g_string_append_printf (out, "%s%s", i ? ", " : _ (" at "),
-                            (const char *) g_ptr_array_index (result->addresses, i));
+    verdict = g_strdup_printf ("%s (%s)", ph_verdict_to_string (result->verdict), result->reason);
+  else
+    verdict = g_strdup (ph_verdict_to_string (result->verdict));
+  g_string_append (out, "  ");
+  if (result->addresses->len > 0)
+    {
+      g_autoptr (GString) addresses = g_string_new (NULL);
+
+      for (guint i = 0; i < result->addresses->len; i++)
+        g_string_append_printf (addresses, "%s%s", i ? ", " : "",
+                                (const char *) g_ptr_array_index (result->addresses, i));
+      /* TRANSLATORS: a line of the diagnosis text, e.g. "IPv4: reachable at 203.0.113.7,
+       * 203.0.113.8": IPv4 or IPv6, the verdict (perhaps with its reason in parentheses), then
+       * one or more addresses, comma-separated. */
+      g_string_append_printf (out, _ ("%s: %s at %s"), name, verdict, addresses->str);
+    }
+  else
+    g_string_append_printf (out, "%s: %s", name, verdict);
   g_string_append_c (out, '\n');
   for (guint i = 0; i < result->causes->len; i++)
     g_string_append_printf (out, "    %s\n",

@@ -465,8 +465,14 @@ ph_change_log_record (PhChangeLog *log, const PhChange *change, GError **error)
       if (changes->len >= PH_CHANGE_LOG_MAX_ENTRIES)
         {
           g_set_error (error, PH_CHANGE_LOG_ERROR, PH_CHANGE_LOG_ERROR_FULL,
-                       _ ("Porthole has recorded %u changes already and cannot keep track of "
-                          "another one. Undo changes you no longer need, then try again."),
+                       g_dngettext (GETTEXT_PACKAGE,
+                                    "Porthole has recorded %u change already and cannot keep "
+                                    "track of another one. Undo changes you no longer need, then "
+                                    "try again.",
+                                    "Porthole has recorded %u changes already and cannot keep "
+                                    "track of another one. Undo changes you no longer need, then "
+                                    "try again.",
+                                    PH_CHANGE_LOG_MAX_ENTRIES),
                        (guint) PH_CHANGE_LOG_MAX_ENTRIES);
           return NULL;
         }

@@ -797,8 +797,14 @@ op_return_enabled (GTask *task, gboolean waited_out)
     {
       op_return_result (
           task, PH_IPV6_OUTCOME_ADDRESS_ONLY,
-          g_strdup_printf (_ ("IPv6 is on for “%s” and this computer got the global address %s, "
-                              "but no route to the IPv6 internet appeared within %u seconds."),
+          g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                        "IPv6 is on for “%s” and this computer got the global "
+                                        "address %s, but no route to the IPv6 internet appeared "
+                                        "within %u second.",
+                                        "IPv6 is on for “%s” and this computer got the global "
+                                        "address %s, but no route to the IPv6 internet appeared "
+                                        "within %u seconds.",
+                                        op->settle_ms / 1000),
                            id, address, op->settle_ms / 1000),
           g_strdup (_ ("If none comes within a minute, the router does not announce a route: "
                        "look for an IPv6 setting in its admin page, or ask your internet "
@@ -807,8 +813,12 @@ op_return_enabled (GTask *task, gboolean waited_out)
   else
     op_return_result (
         task, PH_IPV6_OUTCOME_NONE_OFFERED,
-        g_strdup_printf (_ ("IPv6 is on for “%s”, but the network did not offer this computer a "
-                            "global IPv6 address within %u seconds."),
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                      "IPv6 is on for “%s”, but the network did not offer this "
+                                      "computer a global IPv6 address within %u second.",
+                                      "IPv6 is on for “%s”, but the network did not offer this "
+                                      "computer a global IPv6 address within %u seconds.",
+                                      op->settle_ms / 1000),
                          id, op->settle_ms / 1000),
         g_strdup (_ ("Your router or your internet provider is the next step: turn on IPv6 in "
                      "the router’s admin page (often under “IPv6” or “WAN”), or ask your "

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <gio/gunixsocketaddress.h>
+#include <glib/gi18n.h>
 #include <libsoup/soup.h>
 
 #include "ph-kubo-client.h"
@@ -118,7 +119,7 @@ client_new (const char *address, const char *authorization, const char *const *u
   if (!addr.tcp || addr.port == 0)
     {
       g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED,
-                   "the API address %s has no TCP port", address);
+                   _ ("the API address %s has no TCP port"), address);
       return NULL;
     }
   host = addr.host;
@@ -131,8 +132,8 @@ client_new (const char *address, const char *authorization, const char *const *u
   else if (!ph_kubo_addr_is_local_only (&addr) && !address_listed (address, user_api))
     {
       g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_NOT_LOOPBACK,
-                   "the API address %s is not on this machine, and the node's Addresses.API does "
-                   "not list it: Porthole only talks to a node's RPC on loopback",
+                   _ ("the API address %s is not on this machine, and the node's Addresses.API "
+                      "does not list it: Porthole only talks to a node's RPC on loopback"),
                    address);
       return NULL;
     }
@@ -288,14 +289,18 @@ call_transport_error (Call *call, const GError *error)
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED)
       || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
     return g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_NOT_RUNNING,
-                        "nothing answers at %s: the IPFS daemon is not running (%s)", endpoint,
+                        /* TRANSLATORS: the first %s is the node's address, the second the
+                         * system's own error message. */
+                        _ ("nothing answers at %s: the IPFS daemon is not running (%s)"), endpoint,
                         error->message);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     return g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_TIMED_OUT,
-                        "the node at %s did not answer %s in time", endpoint, call->path);
+                        /* TRANSLATORS: %s is the node's address, then an RPC path such as
+                         * /api/v0/id. */
+                        _ ("the node at %s did not answer %s in time"), endpoint, call->path);
   return g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_CLOSED,
-                      "the connection to the node at %s ended before it answered %s (the daemon "
-                      "may be stopping): %s",
+                      _ ("the connection to the node at %s ended before it answered %s (the "
+                         "daemon may be stopping): %s"),
                       endpoint, call->path, error->message);
 }
 
@@ -340,15 +345,17 @@ call_done (GTask *task)
         excerpt = text_excerpt (data, len);
         call_return (task,
                      g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_REFUSED,
-                                  "the node's RPC refused %s (HTTP %u): it needs an "
-                                  "API.Authorizations secret that allows this path (%s)",
+                                  /* TRANSLATORS: %s is an RPC path, %u an HTTP status, the
+                                   * last %s the node's own words. */
+                                  _ ("the node's RPC refused %s (HTTP %u): it needs an "
+                                     "API.Authorizations secret that allows this path (%s)"),
                                   call->path, status, excerpt),
                      NULL);
         return;
       case SOUP_STATUS_NOT_FOUND:
         call_return (task,
                      g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_UNSUPPORTED,
-                                  "this kubo has no %s command", call->path),
+                                  _ ("this kubo has no %s command"), call->path),
                      NULL);
         return;
       default:
@@ -359,24 +366,34 @@ call_done (GTask *task)
       && (message = cmds_error_message (data, len)) != NULL)
     {
       call_return (task,
-                   g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_COMMAND, "kubo could not run %s: %s",
-                                call->path, message),
+                   g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_COMMAND,
+                                /* TRANSLATORS: %s is an RPC path, then the node's own message. */
+                                _ ("kubo could not run %s: %s"), call->path, message),
                    NULL);
       return;
     }
   excerpt = text_excerpt (data, len);
-  call_return (task,
-               g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_HTTP,
-                            "kubo answered %s with HTTP %u %s%s%s", call->path, status,
-                            soup_status_get_phrase (status), *excerpt != '\0' ? ": " : "", excerpt),
-               NULL);
+  /* Two whole formats rather than a ": " spliced in, so each translates. */
+  if (*excerpt != '\0')
+    error = g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_HTTP,
+                         /* TRANSLATORS: %s is an RPC path, %u and the next %s an HTTP status
+                          * and its English reason phrase, the last %s the node's own words. */
+                         _ ("kubo answered %s with HTTP %u %s: %s"), call->path, status,
+                         soup_status_get_phrase (status), excerpt);
+  else
+    error = g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_HTTP,
+                         /* TRANSLATORS: %s is an RPC path, %u and the next %s an HTTP status
+                          * and its English reason phrase. */
+                         _ ("kubo answered %s with HTTP %u %s"), call->path, status,
+                         soup_status_get_phrase (status));
+  call_return (task, error, NULL);
 }
 
 static GError *
 call_too_large (Call *call)
 {
   return g_error_new (PH_KUBO_ERROR, PH_KUBO_ERROR_TOO_LARGE,
-                      "kubo's answer to %s is larger than %u bytes", call->path,
+                      _ ("kubo's answer to %s is larger than %u bytes"), call->path,
                       PH_KUBO_MAX_RESPONSE_SIZE);
 }
 

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <glib/gi18n.h>
+
 #include "p2p/ph-peer-id.h"
 
 #include "ph-kubo-private.h"
@@ -680,13 +682,13 @@ read_config (const char *repo_path, const char *config_path, gboolean *shared, G
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
           || g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY))
-        g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_NO_NODE, "no IPFS repository at %s",
+        g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_NO_NODE, _ ("no IPFS repository at %s"),
                      repo_path);
       else if (local_error->domain == PH_KUBO_ERROR)
         g_propagate_error (error, g_steal_pointer (&local_error));
       else
-        g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_IO, "cannot read the node's config: %s",
-                     local_error->message);
+        g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_IO,
+                     _ ("cannot read the node's config: %s"), local_error->message);
       return NULL;
     }
   data = g_bytes_get_data (bytes, &len);
@@ -832,13 +834,13 @@ read_api_file (const char *repo_path, char **out, GError **error)
         return TRUE;
       g_set_error (error, PH_KUBO_ERROR,
                    local_error->domain == PH_KUBO_ERROR ? local_error->code : PH_KUBO_ERROR_IO,
-                   "cannot read the node's api file: %s", local_error->message);
+                   _ ("cannot read the node's api file: %s"), local_error->message);
       return FALSE;
     }
   data = g_bytes_get_data (bytes, &len);
   if (memchr (data, '\0', len) != NULL || !g_utf8_validate (data, (gssize) len, NULL))
     {
-      g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED, "the api file %s is not text",
+      g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_MALFORMED, _ ("the api file %s is not text"),
                    path);
       return FALSE;
     }
@@ -860,7 +862,7 @@ ph_kubo_repo_open (const char *path, GError **error)
 
   if (!g_file_test (repo->path, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_NO_NODE, "no IPFS repository at %s",
+      g_set_error (error, PH_KUBO_ERROR, PH_KUBO_ERROR_NO_NODE, _ ("no IPFS repository at %s"),
                    repo->path);
       return NULL;
     }
@@ -970,7 +972,7 @@ decode_private_key (JsonNode *config, GError **error)
       || *json_node_get_string (node) == '\0')
     {
       g_set_error_literal (error, PH_KUBO_ERROR, PH_KUBO_ERROR_NO_IDENTITY,
-                           "the node's config has no Identity.PrivKey");
+                           _ ("the node's config has no Identity.PrivKey"));
       return NULL;
     }
   text = json_node_get_string (node);

@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "ph-kubo-private.h"
 #include "ph-kubo.h"
 
@@ -130,15 +132,27 @@ diagnose_exposed (PhKuboNode *node)
 
       if (!ph_kubo_addr_parse (settings->api[i], &addr, NULL) || ph_kubo_addr_is_local_only (&addr))
         continue;
-      advice_add (
-          node->warnings, "api-exposed", "Addresses.API",
-          "The node's RPC API listens on %s, which other machines can reach. Anyone who "
-          "can connect to it controls the node — its settings, keys and files%s. Set "
-          "Addresses.API to " PH_KUBO_DEFAULT_API_ADDRESS " unless you need it.",
-          settings->api[i],
-          settings->n_authorizations > 0
-              ? " (API.Authorizations asks for a secret, but plain HTTP sends it unencrypted)"
-              : ", as no API.Authorizations secret protects it");
+      /* Two whole sentences rather than one with a fragment spliced in, so each translates. */
+      if (settings->n_authorizations > 0)
+        advice_add (node->warnings, "api-exposed", "Addresses.API",
+                    /* TRANSLATORS: the first %s is a multiaddr, the second the default one
+                     * (/ip4/127.0.0.1/tcp/5001); API.Authorizations and Addresses.API are config
+                     * keys, not to be translated. */
+                    _ ("The node's RPC API listens on %s, which other machines can reach. Anyone "
+                       "who can connect to it controls the node — its settings, keys and files "
+                       "(API.Authorizations asks for a secret, but plain HTTP sends it "
+                       "unencrypted). Set Addresses.API to %s unless you need it."),
+                    settings->api[i], PH_KUBO_DEFAULT_API_ADDRESS);
+      else
+        advice_add (node->warnings, "api-exposed", "Addresses.API",
+                    /* TRANSLATORS: the first %s is a multiaddr, the second the default one
+                     * (/ip4/127.0.0.1/tcp/5001); API.Authorizations and Addresses.API are config
+                     * keys, not to be translated. */
+                    _ ("The node's RPC API listens on %s, which other machines can reach. Anyone "
+                       "who can connect to it controls the node — its settings, keys and files, "
+                       "as no API.Authorizations secret protects it. Set Addresses.API to %s "
+                       "unless you need it."),
+                    settings->api[i], PH_KUBO_DEFAULT_API_ADDRESS);
       break;
     }
   for (guint i = 0; settings->gateway[i] != NULL; i++)
@@ -148,12 +162,13 @@ diagnose_exposed (PhKuboNode *node)
       if (!ph_kubo_addr_parse (settings->gateway[i], &addr, NULL)
           || ph_kubo_addr_is_local_only (&addr))
         continue;
-      advice_add (node->warnings, "gateway-exposed", "Addresses.Gateway",
-                  "The node's HTTP gateway listens on %s, which other machines can reach: anyone "
-                  "who can connect can make your node fetch and serve any content, with your "
-                  "bandwidth and your address. Set Addresses.Gateway to /ip4/127.0.0.1/tcp/8080, "
-                  "or Gateway.NoFetch to true.",
-                  settings->gateway[i]);
+      advice_add (
+          node->warnings, "gateway-exposed", "Addresses.Gateway",
+          _ ("The node's HTTP gateway listens on %s, which other machines can reach: anyone "
+             "who can connect can make your node fetch and serve any content, with your "
+             "bandwidth and your address. Set Addresses.Gateway to /ip4/127.0.0.1/tcp/8080, "
+             "or Gateway.NoFetch to true."),
+          settings->gateway[i]);
       break;
     }
 }
@@ -166,38 +181,43 @@ diagnose_nat (PhKuboNode *node, PhKuboFact router_upnp, PhKuboFact reachable)
   if (settings->disable_nat_port_map)
     {
       if (router_upnp == PH_KUBO_FACT_YES)
-        advice_add (node->warnings, "nat-port-map-disabled", "Swarm.DisableNatPortMap",
-                    "Your router offers automatic port forwarding (UPnP), but the node has NAT "
-                    "port mapping turned off (Swarm.DisableNatPortMap is true), so it never asks "
-                    "the router to forward its port. Turning it on is the simplest fix.");
+        advice_add (
+            node->warnings, "nat-port-map-disabled", "Swarm.DisableNatPortMap",
+            _ ("Your router offers automatic port forwarding (UPnP), but the node has NAT "
+               "port mapping turned off (Swarm.DisableNatPortMap is true), so it never asks "
+               "the router to forward its port. Turning it on is the simplest fix."));
       else if (router_upnp == PH_KUBO_FACT_NO)
-        advice_add (node->warnings, "nat-port-map-disabled", "Swarm.DisableNatPortMap",
-                    "The node has NAT port mapping turned off (Swarm.DisableNatPortMap is true). "
-                    "Your router does not offer UPnP either, so turning it on would not help now.");
+        advice_add (
+            node->warnings, "nat-port-map-disabled", "Swarm.DisableNatPortMap",
+            _ ("The node has NAT port mapping turned off (Swarm.DisableNatPortMap is true). "
+               "Your router does not offer UPnP either, so turning it on would not help now."));
       else
-        advice_add (node->warnings, "nat-port-map-disabled", "Swarm.DisableNatPortMap",
-                    "The node has NAT port mapping turned off (Swarm.DisableNatPortMap is true): "
-                    "it will not ask your router to forward its port, even if the router could.");
+        advice_add (
+            node->warnings, "nat-port-map-disabled", "Swarm.DisableNatPortMap",
+            _ ("The node has NAT port mapping turned off (Swarm.DisableNatPortMap is true): "
+               "it will not ask your router to forward its port, even if the router could."));
     }
   if (node->swarm_ports.tcp_random && node->swarm_ports.tcp4 == 0 && node->swarm_ports.tcp6 == 0)
-    advice_add (node->warnings, "swarm-port-random", "Addresses.Swarm",
-                "Addresses.Swarm asks for TCP port 0, so the node takes a new random port at every "
-                "start, and no port forwarding rule can follow it. Give it a fixed port such as "
-                "4001.");
+    advice_add (
+        node->warnings, "swarm-port-random", "Addresses.Swarm",
+        _ ("Addresses.Swarm asks for TCP port 0, so the node takes a new random port at every "
+           "start, and no port forwarding rule can follow it. Give it a fixed port such as "
+           "4001."));
   else if (node->swarm_ports.tcp4 == 0 && node->swarm_ports.tcp6 == 0)
-    advice_add (node->warnings, "no-tcp-listener", "Addresses.Swarm",
-                "The node listens on no plain TCP address (Addresses.Swarm). Porthole checks TCP, "
-                "and most peers dial TCP or QUIC: add /ip4/0.0.0.0/tcp/4001 and /ip6/::/tcp/4001.");
+    advice_add (
+        node->warnings, "no-tcp-listener", "Addresses.Swarm",
+        _ ("The node listens on no plain TCP address (Addresses.Swarm). Porthole checks TCP, "
+           "and most peers dial TCP or QUIC: add /ip4/0.0.0.0/tcp/4001 and /ip6/::/tcp/4001."));
   if (settings->relay_client == PH_KUBO_FLAG_FALSE
       && ph_kubo_flag_get (settings->hole_punching, TRUE))
     advice_add (node->warnings, "hole-punching-without-relay-client", "Swarm.RelayClient.Enabled",
-                "Hole punching (Swarm.EnableHolePunching) needs the relay client, which is off "
-                "(Swarm.RelayClient.Enabled is false): behind NAT the node can neither use a "
-                "relay nor punch through.");
+                _ ("Hole punching (Swarm.EnableHolePunching) needs the relay client, which is off "
+                   "(Swarm.RelayClient.Enabled is false): behind NAT the node can neither use a "
+                   "relay nor punch through."));
   else if (settings->relay_client == PH_KUBO_FLAG_FALSE && reachable == PH_KUBO_FACT_NO)
     advice_add (node->warnings, "relay-client-disabled", "Swarm.RelayClient.Enabled",
-                "The node is not reachable and its relay client is off "
-                "(Swarm.RelayClient.Enabled is false): peers cannot reach it at all.");
+                _ ("The node is not reachable and its relay client is off "
+                   "(Swarm.RelayClient.Enabled is false): peers cannot reach it at all."));
 }
 
 /* A reachable node can serve the network; kubo's defaults already do, so only opt-outs count. */
@@ -209,21 +229,23 @@ diagnose_public_node (PhKuboNode *node)
 
   if (settings->relay_service == PH_KUBO_FLAG_FALSE)
     advice_add (node->suggestions, "relay-service", "Swarm.RelayService.Enabled",
-                "Your node is reachable: turning the relay service back on "
-                "(Swarm.RelayService.Enabled true) lets it help peers behind NAT connect, with "
-                "kubo's strict limits on what it relays.");
+                _ ("Your node is reachable: turning the relay service back on "
+                   "(Swarm.RelayService.Enabled true) lets it help peers behind NAT connect, with "
+                   "kubo's strict limits on what it relays."));
   if (routing != NULL
       && (g_ascii_strcasecmp (routing, "autoclient") == 0
           || g_ascii_strcasecmp (routing, "dhtclient") == 0))
-    advice_add (node->suggestions, "dht-server", "Routing.Type",
-                "Your node is reachable, but Routing.Type %s keeps it a DHT client. With \"auto\" "
-                "it becomes a DHT server while it stays reachable, and helps others find content.",
-                routing);
+    advice_add (
+        node->suggestions, "dht-server", "Routing.Type",
+        _ ("Your node is reachable, but Routing.Type %s keeps it a DHT client. With \"auto\" "
+           "it becomes a DHT server while it stays reachable, and helps others find content."),
+        routing);
   if (settings->autonat_service_mode != NULL
       && g_ascii_strcasecmp (settings->autonat_service_mode, "disabled") == 0)
-    advice_add (node->suggestions, "autonat-service", "AutoNAT.ServiceMode",
-                "Your node is reachable: with AutoNAT.ServiceMode \"enabled\" it would tell other "
-                "nodes whether they are reachable, as Porthole's servers do for you.");
+    advice_add (
+        node->suggestions, "autonat-service", "AutoNAT.ServiceMode",
+        _ ("Your node is reachable: with AutoNAT.ServiceMode \"enabled\" it would tell other "
+           "nodes whether they are reachable, as Porthole's servers do for you."));
 }
 
 void
@@ -235,19 +257,20 @@ ph_kubo_node_diagnose (PhKuboNode *node, PhKuboFact router_upnp, PhKuboFact reac
   g_ptr_array_set_size (node->suggestions, 0);
 
   if (node->config_shared)
-    advice_add (node->warnings, "config-readable-by-others", NULL,
-                "The node's config file in %s can be read by other users of this machine, and it "
-                "holds the node's private key. Make it private: chmod 600 %s/config",
-                node->repo_path, node->repo_path);
+    advice_add (
+        node->warnings, "config-readable-by-others", NULL,
+        _ ("The node's config file in %s can be read by other users of this machine, and it "
+           "holds the node's private key. Make it private: chmod 600 %s/config"),
+        node->repo_path, node->repo_path);
   if (ph_kubo_node_is_other_node (node))
     advice_add (node->warnings, "other-node", NULL,
-                "The node answering at %s (%s) is not the one whose repository is in %s (%s). "
-                "Porthole reads the first, and cannot probe as it.",
+                _ ("The node answering at %s (%s) is not the one whose repository is in %s (%s). "
+                   "Porthole reads the first, and cannot probe as it."),
                 node->endpoint, node->id->id, node->repo_path, node->repo_peer_id);
   if (node->state == PH_KUBO_STATE_RUNNING && node->id != NULL && node->id->addresses[0] == NULL)
     advice_add (node->warnings, "offline", NULL,
-                "The daemon runs offline (ipfs daemon --offline): it has no network at all. "
-                "Start it without --offline.");
+                _ ("The daemon runs offline (ipfs daemon --offline): it has no network at all. "
+                   "Start it without --offline."));
   if (node->settings == NULL)
     return;
   diagnose_exposed (node);
@@ -836,15 +859,19 @@ ph_kubo_change_describe (const PhKuboChange *change)
   g_return_val_if_fail (change != NULL, NULL);
 
   if (change->kind == PH_KUBO_CHANGE_APPEND)
-    return g_strdup_printf ("Announce %s to other peers: add it to the node's %s.",
+    /* TRANSLATORS: the first %s is a multiaddr, the second a config key such as
+     * Addresses.AppendAnnounce. */
+    return g_strdup_printf (_ ("Announce %s to other peers: add it to the node's %s."),
                             json_node_get_string (change->value), change->key);
   if (g_str_equal (change->key, "Swarm.DisableNatPortMap")
       && json_node_get_value_type (change->value) == G_TYPE_BOOLEAN
       && !json_node_get_boolean (change->value))
-    return g_strdup ("Turn on the node's NAT port mapping, so that it asks the router to forward "
-                     "its port: set Swarm.DisableNatPortMap to false.");
+    return g_strdup (_ ("Turn on the node's NAT port mapping, so that it asks the router to "
+                        "forward its port: set Swarm.DisableNatPortMap to false."));
   value = json_to_string (change->value, FALSE);
-  return g_strdup_printf ("Set the node's %s to %s.", change->key, value);
+  /* TRANSLATORS: the first %s is a config key such as Routing.Type, the second its new value
+   * in JSON. */
+  return g_strdup_printf (_ ("Set the node's %s to %s."), change->key, value);
 }
 
 /* One shell word, single-quoted when it needs to be. */
@@ -941,9 +968,9 @@ ph_kubo_change_to_undo_command_line (const PhKuboChange *change)
 const char *
 ph_kubo_restart_hint (void)
 {
-  return "kubo reads its config only when it starts: restart the IPFS daemon for the change to "
-         "apply — run “ipfs shutdown” and then “ipfs daemon”, quit and reopen IPFS Desktop, or "
-         "restart its service (for example “systemctl --user restart ipfs”).";
+  return _ ("kubo reads its config only when it starts: restart the IPFS daemon for the change to "
+            "apply — run “ipfs shutdown” and then “ipfs daemon”, quit and reopen IPFS Desktop, or "
+            "restart its service (for example “systemctl --user restart ipfs”).");
 }
 
 JsonNode *
