@@ -348,6 +348,7 @@ typedef struct
   char *desc_url;
   char *gateway;
   guint port;
+  gboolean unmap; /* ph_actions_unmap_for_diagnosis_async (): remove, not add */
 } ForDiagnosis;
 
 static void
@@ -367,6 +368,18 @@ for_diagnosis_mapped (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (mapped != NULL)
     g_task_return_pointer (task, mapped, (GDestroyNotify) ph_upnp_map_result_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+for_diagnosis_unmapped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (ph_actions_unmap_port_finish (PH_ACTIONS (source), result, &error))
+    g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
 }
@@ -406,9 +419,61 @@ for_diagnosis_opened (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   cancellable = g_task_get_cancellable (task);
-  /* the task's reference moves to for_diagnosis_mapped */
-  ph_actions_map_port_async (self, router, data->port, cancellable, for_diagnosis_mapped,
-                             g_steal_pointer (&task));
+  /* the task's reference moves to for_diagnosis_mapped or for_diagnosis_unmapped */
+  if (data->unmap)
+    ph_actions_unmap_port_async (self, router, data->port, cancellable, for_diagnosis_unmapped,
+                                 g_steal_pointer (&task));
+  else
+    ph_actions_map_port_async (self, router, data->port, cancellable, for_diagnosis_mapped,
+                               g_steal_pointer (&task));
+}
+
+static guint
+diagnosis_port (PhDiagnosis *diagnosis)
+{
+  return ph_diagnosis_get_port (diagnosis) ? ph_diagnosis_get_port (diagnosis) : PH_DEFAULT_PORT;
+}
+
+/* Opens the router of the diagnosis's UPnP facts in a worker thread, then maps or unmaps (as
+ * data->unmap says) for task; fails task with G_IO_ERROR_NOT_FOUND when the facts name none. */
+static void
+for_diagnosis_start (PhActions *self, PhDiagnosis *diagnosis, GTask *task, ForDiagnosis *data)
+{
+  g_autoptr (GTask) open = NULL;
+  PhUpnpFacts *upnp = ph_diagnosis_get_upnp (diagnosis);
+
+  if (upnp == NULL || !upnp->found)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                               data->unmap
+                                   ? _ ("No router answered over UPnP in this check, so Porthole "
+                                        "cannot ask one to remove the forward.")
+                                   : _ ("No router answered over UPnP in this check, so Porthole "
+                                        "cannot ask one to forward the port."));
+      for_diagnosis_free (data);
+      g_object_unref (task);
+      return;
+    }
+  if (upnp->desc_url == NULL || *upnp->desc_url == '\0')
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
+                               data->unmap
+                                   ? _ ("The router did not say where its UPnP service is, so "
+                                        "Porthole cannot ask it to remove the forward.")
+                                   : _ ("The router did not say where its UPnP service is, so "
+                                        "Porthole cannot ask it to forward the port."));
+      for_diagnosis_free (data);
+      g_object_unref (task);
+      return;
+    }
+  data->desc_url = g_strdup (upnp->desc_url);
+  data->gateway = g_strdup (upnp->gateway);
+  g_task_set_task_data (task, data, (GDestroyNotify) for_diagnosis_free);
+
+  open = g_task_new (self, g_task_get_cancellable (task), for_diagnosis_opened, task);
+  /* the outer task owns the data and outlives this one: it is this one's callback data */
+  g_task_set_task_data (open, data, NULL);
+  g_task_run_in_thread (open, for_diagnosis_open_in_thread);
 }
 
 void
@@ -416,9 +481,7 @@ ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
                                     GCancellable *cancellable, GAsyncReadyCallback callback,
                                     gpointer user_data)
 {
-  g_autoptr (GTask) task = NULL;
-  g_autoptr (GTask) open = NULL;
-  PhUpnpFacts *upnp;
+  GTask *task;
   ForDiagnosis *data;
 
   g_return_if_fail (PH_IS_ACTIONS (self));
@@ -429,32 +492,9 @@ ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
   g_task_set_source_tag (task, ph_actions_map_for_diagnosis_async);
   /* what was done on the router is the answer, even if the caller cancelled at the last moment */
   g_task_set_check_cancellable (task, FALSE);
-  upnp = ph_diagnosis_get_upnp (diagnosis);
-  if (upnp == NULL || !upnp->found)
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
-                               _ ("No router answered over UPnP in this check, so Porthole cannot "
-                                  "ask one to forward the port."));
-      return;
-    }
-  if (upnp->desc_url == NULL || *upnp->desc_url == '\0')
-    {
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s",
-                               _ ("The router did not say where its UPnP service is, so Porthole "
-                                  "cannot ask it to forward the port."));
-      return;
-    }
   data = g_new0 (ForDiagnosis, 1);
-  data->desc_url = g_strdup (upnp->desc_url);
-  data->gateway = g_strdup (upnp->gateway);
-  data->port
-      = ph_diagnosis_get_port (diagnosis) ? ph_diagnosis_get_port (diagnosis) : PH_DEFAULT_PORT;
-  g_task_set_task_data (task, data, (GDestroyNotify) for_diagnosis_free);
-
-  open = g_task_new (self, cancellable, for_diagnosis_opened, g_steal_pointer (&task));
-  /* the outer task owns the data and outlives this one: it is this one's callback data */
-  g_task_set_task_data (open, data, NULL);
-  g_task_run_in_thread (open, for_diagnosis_open_in_thread);
+  data->port = diagnosis_port (diagnosis);
+  for_diagnosis_start (self, diagnosis, task, data);
 }
 
 PhUpnpMapResult *
@@ -464,6 +504,48 @@ ph_actions_map_for_diagnosis_finish (PhActions *self, GAsyncResult *result, GErr
   g_return_val_if_fail (
       g_task_get_source_tag (G_TASK (result)) == ph_actions_map_for_diagnosis_async, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* unmap, for a diagnosis */
+
+void
+ph_actions_unmap_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  GTask *task;
+  ForDiagnosis *data;
+
+  g_return_if_fail (PH_IS_ACTIONS (self));
+  g_return_if_fail (PH_IS_DIAGNOSIS (diagnosis));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, ph_actions_unmap_for_diagnosis_async);
+  /* what was done on the router is the answer, even if the caller cancelled at the last moment */
+  g_task_set_check_cancellable (task, FALSE);
+  data = g_new0 (ForDiagnosis, 1);
+  data->port = diagnosis_port (diagnosis);
+  data->unmap = TRUE;
+  if (g_hash_table_contains (self->mappings, GUINT_TO_POINTER (data->port)))
+    {
+      /* made by this object: its router is known, and its renewal must stop first */
+      ph_actions_unmap_port_async (self, NULL, data->port, cancellable, for_diagnosis_unmapped,
+                                   task);
+      for_diagnosis_free (data);
+      return;
+    }
+  /* made before this process (the change log, an earlier run): the check's router */
+  for_diagnosis_start (self, diagnosis, task, data);
+}
+
+gboolean
+ph_actions_unmap_for_diagnosis_finish (PhActions *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (
+      g_task_get_source_tag (G_TASK (result)) == ph_actions_unmap_for_diagnosis_async, FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 gboolean

@@ -65,13 +65,26 @@ ph_actions_map_port_finish (PhActions *self, GAsyncResult *result, GError **erro
  * ph_actions_map_port_async () does. Fails with G_IO_ERROR_NOT_FOUND when the diagnosis has no
  * router that answered over UPnP or no description URL for it, else as
  * ph_upnp_router_new_for_url () and ph_upnp_add_mapping () do. Undo:
- * ph_actions_unmap_port_async (self, NULL, port, …). */
+ * ph_actions_unmap_port_async (self, NULL, port, …) or ph_actions_unmap_for_diagnosis_async (). */
 void
 ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
                                     GCancellable *cancellable, GAsyncReadyCallback callback,
                                     gpointer user_data);
 PhUpnpMapResult *
 ph_actions_map_for_diagnosis_finish (PhActions *self, GAsyncResult *result, GError **error);
+
+/* Removes our mapping of the diagnosis's swarm port (PH_DEFAULT_PORT when it has none), as
+ * ph_actions_unmap_port_async () does: on the router this object mapped it on when it did (its
+ * renewal stops first), else on the router the diagnosis's UPnP facts name (desc_url, opened in a
+ * worker thread without a search) — for a mapping made before this object, by an earlier run or
+ * recorded in the change log. Fails with G_IO_ERROR_NOT_FOUND when neither names a router, else
+ * as ph_upnp_router_new_for_url () and ph_upnp_remove_mapping () do. */
+void
+ph_actions_unmap_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data);
+gboolean
+ph_actions_unmap_for_diagnosis_finish (PhActions *self, GAsyncResult *result, GError **error);
 
 /* Whether port's mapping is being renewed (a timer is set or a renewal is on its way). */
 gboolean

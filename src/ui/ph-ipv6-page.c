@@ -21,7 +21,6 @@ struct _PhIpv6Page
 {
   AdwBin parent_instance;
 
-  AdwToastOverlay *toast_overlay;
   AdwStatusPage *status_page;
   GtkBox *facts_box;
   GtkWidget *change_group;
@@ -42,6 +41,12 @@ struct _PhIpv6Page
   PhDiagnosis *diagnosis;
   GCancellable *cancellable;
   PhChange *change; /* our last change, for Undo; NULL when there is none */
+  /* What NetworkManager said at the end of our last enable, until the next check: the diagnosis
+   * still describes the computer before the change. */
+  PhNmFacts *after_facts;
+  char *after_method;
+  gboolean after_fix;
+  PhIpv6Outcome after_outcome;
   gboolean busy;
   gboolean can_enable; /* what the diagnosis says: IPv6 is off and NetworkManager may turn it on */
 };
@@ -107,10 +112,12 @@ method_in_words (const char *method)
 
 /* Global IPv6 addresses: the kernel's (as `--check --json` reports them), else NetworkManager's. */
 static GPtrArray *
-global_addresses (PhDiagnosis *diagnosis)
+global_addresses (PhDiagnosis *diagnosis, const PhNmFacts *after)
 {
-  const PhLanFacts *lan = ph_diagnosis_get_lan (diagnosis);
-  const PhNmFacts *nm = ph_diagnosis_get_nm (diagnosis);
+  /* after a change, the kernel's addresses of the check are from before it: NetworkManager's
+   * answer at the end of the change is the newer one */
+  const PhLanFacts *lan = after ? NULL : ph_diagnosis_get_lan (diagnosis);
+  const PhNmFacts *nm = after ? after : ph_diagnosis_get_nm (diagnosis);
   GPtrArray *out = g_ptr_array_new ();
 
   for (guint i = 0; lan && lan->addresses && i < lan->addresses->len; i++)
@@ -131,10 +138,10 @@ global_addresses (PhDiagnosis *diagnosis)
 }
 
 static gboolean
-has_default_route (PhDiagnosis *diagnosis)
+has_default_route (PhDiagnosis *diagnosis, const PhNmFacts *after)
 {
-  const PhLanFacts *lan = ph_diagnosis_get_lan (diagnosis);
-  const PhNmFacts *nm = ph_diagnosis_get_nm (diagnosis);
+  const PhLanFacts *lan = after ? NULL : ph_diagnosis_get_lan (diagnosis);
+  const PhNmFacts *nm = after ? after : ph_diagnosis_get_nm (diagnosis);
 
   for (guint i = 0; lan && lan->gateways && i < lan->gateways->len; i++)
     {
@@ -229,11 +236,45 @@ router_step (void)
             "IPv6: most offer it, some only on request.");
 }
 
+static char *
+after_fix_text (PhIpv6Page *self, const PhNmFacts *shown, const char *method, guint n_addresses,
+                gboolean route)
+{
+  const char *id = shown && shown->connection_id ? shown->connection_id : NULL;
+
+  if (self->after_outcome == PH_IPV6_OUTCOME_NOT_APPLIED)
+    return id ? g_strdup_printf (_ ("The IPv6 method of the connection “%s” is saved as “%s”. "
+                                    "NetworkManager applies it when the connection next "
+                                    "reconnects; check again after that."),
+                                 id, method_in_words (method))
+              : g_strdup_printf (_ ("The IPv6 method is saved as “%s”. NetworkManager applies it "
+                                    "when the connection next reconnects; check again after "
+                                    "that."),
+                                 method_in_words (method));
+  if (n_addresses > 0 && route)
+    return g_strdup (_ ("IPv6 is on now: this computer has a public IPv6 address and a route to "
+                        "the IPv6 internet. Check again to see whether peers can reach your node "
+                        "over IPv6."));
+  if (n_addresses > 0)
+    return g_strdup (_ ("IPv6 is on now and this computer has a public IPv6 address, but no route "
+                        "to the IPv6 internet yet. Check again in a moment; if the route does not "
+                        "come, the router is the next step."));
+  if (self->after_outcome == PH_IPV6_OUTCOME_PENDING)
+    return g_strdup (_ ("IPv6 is on now, but the network has not offered a public IPv6 address "
+                        "yet. Check again in a moment."));
+  return g_strdup_printf (_ ("IPv6 is on for this computer, but the network offers it no public "
+                             "IPv6 address. %s"),
+                          router_step ());
+}
+
 static void
 refresh (PhIpv6Page *self)
 {
   g_autoptr (GPtrArray) addresses = NULL;
   const PhNmFacts *nm;
+  const PhNmFacts *after;
+  const PhNmFacts *shown;
+  const char *method;
   GtkWidget *group;
   gboolean route;
   PhVerdict verdict;
@@ -249,31 +290,39 @@ refresh (PhIpv6Page *self)
       return;
     }
 
+  /* After our change, NetworkManager's answer at its end says more than the check before it. */
   nm = ph_diagnosis_get_nm (self->diagnosis);
-  addresses = global_addresses (self->diagnosis);
-  route = has_default_route (self->diagnosis);
+  after = self->after_facts && self->after_facts->running ? self->after_facts : NULL;
+  shown = after && after->connection_id ? after : nm;
+  if (self->after_method)
+    method = self->after_method;
+  else if (after && after->ipv6_method)
+    method = after->ipv6_method;
+  else
+    method = nm ? nm->ipv6_method : NULL;
+  addresses = global_addresses (self->diagnosis, after);
+  route = has_default_route (self->diagnosis, after);
   verdict = ph_diagnosis_get_family_verdict (self->diagnosis, PH_FAMILY_IPV6);
   causes = ph_diagnosis_get_family_causes (self->diagnosis, PH_FAMILY_IPV6);
 
   group = adw_preferences_group_new ();
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("This Computer"));
-  if (nm && nm->running && nm->connection_id)
+  if (shown && shown->running && shown->connection_id)
     {
       g_autofree char *connection
-          = nm->device ? g_strdup_printf (_ ("“%s” on %s"), nm->connection_id, nm->device)
-                       : g_strdup_printf (_ ("“%s”"), nm->connection_id);
+          = shown->device ? g_strdup_printf (_ ("“%s” on %s"), shown->connection_id, shown->device)
+                          : g_strdup_printf (_ ("“%s”"), shown->connection_id);
 
       adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
                                  fact_row_new (_ ("Connection"), connection));
     }
-  else if (nm && !nm->running)
+  else if (shown && !shown->running)
     adw_preferences_group_add (
         ADW_PREFERENCES_GROUP (group),
         fact_row_new (_ ("Connection"), _ ("NetworkManager is not running")));
-  if (nm && nm->running)
-    adw_preferences_group_add (
-        ADW_PREFERENCES_GROUP (group),
-        fact_row_new (_ ("IPv6 setting"), method_in_words (nm->ipv6_method)));
+  if (shown && shown->running)
+    adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                               fact_row_new (_ ("IPv6 setting"), method_in_words (method)));
   if (addresses->len)
     {
       g_ptr_array_add (addresses, NULL);
@@ -303,21 +352,24 @@ refresh (PhIpv6Page *self)
                                                     : _ ("Peers cannot reach your node over IPv6"),
                                                 why ? "\n" : "", why ? why : "");
 
-      adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
-                                 fact_row_new (_ ("Last check"), value));
+      /* the check's verdict is from before the change until the next check */
+      adw_preferences_group_add (
+          ADW_PREFERENCES_GROUP (group),
+          fact_row_new (self->after_fix ? _ ("Last check, before the change") : _ ("Last check"),
+                        value));
     }
   gtk_box_append (self->facts_box, group);
 
-  /* What the button would do, said before it is pressed. */
-  if (nm && !nm->running)
+  /* What the button would do, said before it is pressed; after it, what is next. */
+  if (shown && !shown->running)
     change_text = g_strdup (
         _ ("NetworkManager is not running on this computer, so Porthole cannot turn IPv6 on for "
            "you. Turn it on where this computer’s network is set up (its network settings, or "
            "the configuration your distribution uses), set to “Automatic” (SLAAC/DHCPv6), then "
            "check again."));
-  else if (nm == NULL || method_is_off (nm->ipv6_method))
+  else if (shown == NULL || method_is_off (method))
     {
-      const char *id = nm && nm->connection_id ? nm->connection_id : NULL;
+      const char *id = shown && shown->connection_id ? shown->connection_id : NULL;
 
       self->can_enable = TRUE;
       change_text
@@ -331,6 +383,8 @@ refresh (PhIpv6Page *self)
                               "nothing is disconnected. You may be asked for your password. You "
                               "can undo the change here afterwards."));
     }
+  else if (self->after_fix)
+    change_text = after_fix_text (self, shown, method, addresses->len, route);
   else if (addresses->len == 0)
     change_text = g_strdup_printf (_ ("IPv6 is on for this computer, but the network offers it no "
                                       "public IPv6 address. %s"),
@@ -361,9 +415,12 @@ explain_error (PhIpv6Page *self, const GError *error)
     switch ((PhIpv6FixError) error->code)
       {
         case PH_IPV6_FIX_ERROR_NOT_AUTHORIZED:
+          /* The same code whether polkit said a plain "no" or a password prompt was dismissed
+           * (the message above says which): the next step must be true for both. */
           title = _ ("Your administrator’s policy did not allow this change");
-          next = _ ("Ask an administrator to set IPv6 to “Automatic” for this connection, or try "
-                    "again and enter your password when asked.");
+          next = _ ("Ask an administrator to set IPv6 to “Automatic” for this connection. Only if "
+                    "a password prompt appeared and was closed or not accepted: try again and "
+                    "enter your password when asked.");
           break;
         case PH_IPV6_FIX_ERROR_NOT_EDITABLE:
           title = _ ("This connection cannot be changed from here");
@@ -440,15 +497,19 @@ explain_result (PhIpv6Page *self, const PhIpv6FixResult *result)
 }
 
 static void
-enable_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+clear_after (PhIpv6Page *self)
 {
-  g_autoptr (PhIpv6Page) self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (PhIpv6FixResult) result
-      = ph_actions_enable_ipv6_finish (PH_ACTIONS (source), res, &error);
+  g_clear_pointer (&self->after_facts, ph_nm_facts_free);
+  g_clear_pointer (&self->after_method, g_free);
+  self->after_fix = FALSE;
+}
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
+/* The end of an enable: result (taken) or error. */
+static void
+enable_done (PhIpv6Page *self, PhIpv6FixResult *taken, const GError *error)
+{
+  g_autoptr (PhIpv6FixResult) result = taken;
+
   set_busy (self, NULL);
   if (result == NULL)
     {
@@ -460,17 +521,30 @@ enable_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       g_clear_pointer (&self->change, ph_change_free);
       self->change = g_steal_pointer (&result->change);
     }
+  /* The facts say what the computer has now, not what the check saw before the change. */
+  clear_after (self);
+  self->after_fix = TRUE;
+  self->after_outcome = result->outcome;
+  self->after_facts = g_steal_pointer (&result->facts);
+  self->after_method = g_strdup (result->new_method);
   explain_result (self, result);
+  refresh (self);
+  /* No toast: it would cover "Check Again", the next step; the outcome says it in place and
+   * "Undo the Change" stays on the page. */
   if (self->change)
-    {
-      AdwToast *toast = adw_toast_new (_ ("IPv6 turned on"));
+    gtk_widget_grab_focus (self->check_button);
+}
 
-      adw_toast_set_button_label (toast, _ ("_Undo"));
-      adw_toast_set_action_name (toast, "ipv6.undo");
-      adw_toast_overlay_add_toast (self->toast_overlay, toast);
-      gtk_widget_grab_focus (self->check_button);
-    }
-  update_buttons (self);
+static void
+enable_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (PhIpv6Page) self = user_data;
+  g_autoptr (GError) error = NULL;
+  PhIpv6FixResult *result = ph_actions_enable_ipv6_finish (PH_ACTIONS (source), res, &error);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  enable_done (self, result, error);
 }
 
 static void
@@ -502,8 +576,9 @@ undo_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
     }
   set_busy (self, NULL);
   g_clear_pointer (&self->change, ph_change_free);
+  /* the check's facts describe the computer as it is again */
+  clear_after (self);
   show_outcome (self, OUTCOME_GOOD, _ ("The IPv6 setting is back as it was"), message, NULL);
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_ ("Change undone")));
   refresh (self);
 }
 
@@ -536,6 +611,7 @@ ph_ipv6_page_dispose (GObject *object)
   g_clear_object (&self->actions);
   g_clear_object (&self->diagnosis);
   g_clear_pointer (&self->change, ph_change_free);
+  clear_after (self);
   G_OBJECT_CLASS (ph_ipv6_page_parent_class)->dispose (object);
 }
 
@@ -603,7 +679,6 @@ ph_ipv6_page_class_init (PhIpv6PageClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/porthole/Porthole/ph-ipv6-page.ui");
-  gtk_widget_class_bind_template_child (widget_class, PhIpv6Page, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, PhIpv6Page, status_page);
   gtk_widget_class_bind_template_child (widget_class, PhIpv6Page, facts_box);
   gtk_widget_class_bind_template_child (widget_class, PhIpv6Page, change_group);
@@ -644,6 +719,9 @@ ph_ipv6_page_set_diagnosis (PhIpv6Page *self, PhDiagnosis *diagnosis)
   g_return_if_fail (PH_IS_IPV6_PAGE (self));
   g_return_if_fail (diagnosis == NULL || PH_IS_DIAGNOSIS (diagnosis));
 
+  /* A new check describes the computer after our change: it replaces what the change said. */
+  if (diagnosis != self->diagnosis)
+    clear_after (self);
   g_set_object (&self->diagnosis, diagnosis);
   /* A new check answers what the last outcome said; the Undo stays while there is a change. */
   if (!self->busy)
@@ -683,4 +761,13 @@ ph_ipv6_page_get_title (PhIpv6Page *self)
 {
   g_return_val_if_fail (PH_IS_IPV6_PAGE (self), NULL);
   return _ ("Turn On IPv6");
+}
+
+void
+ph_ipv6_page_enable_done_for_tests (PhIpv6Page *self, PhIpv6FixResult *result, const GError *error)
+{
+  g_return_if_fail (PH_IS_IPV6_PAGE (self));
+  g_return_if_fail ((result == NULL) != (error == NULL));
+
+  enable_done (self, result, error);
 }

@@ -35,5 +35,9 @@ ph_ipv6_page_get_actions (PhIpv6Page *self);
 /* The page's title, translated, for the window's header bar. */
 const char *
 ph_ipv6_page_get_title (PhIpv6Page *self);
+/* Tests only: what the page does when "Turn On IPv6" comes back with result (taken; its change
+ * and facts are kept) or error (exactly one of them), without a NetworkManager. */
+void
+ph_ipv6_page_enable_done_for_tests (PhIpv6Page *self, PhIpv6FixResult *result, const GError *error);
 
 G_END_DECLS

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/ph-check.h"
 #include "ph-upnp-page.h"
 #include "ph-ui-util.h"
 
@@ -637,22 +638,18 @@ apply_clicked_cb (PhUpnpPage *self)
 }
 
 static void
-unmap_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+unmap_done (PhUpnpPage *self, gboolean removed, const GError *error)
 {
-  g_autoptr (PhUpnpPage) self = user_data;
-  g_autoptr (GError) error = NULL;
-
-  if (!ph_actions_unmap_port_finish (PH_ACTIONS (source), res, &error))
+  if (!removed)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       set_busy (self, NULL);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        show_outcome (self, OUTCOME_WARNING,
-                      _ ("Porthole did not make this forward since it started"),
-                      _ ("So it does not know which router to ask. The router drops the forward "
-                         "when its lease ends; or remove it in the router’s admin page."),
-                      NULL);
+        show_outcome (self, OUTCOME_WARNING, _ ("Porthole does not know which router to ask"),
+                      _ ("The router drops the forward when its lease ends; or remove it in the "
+                         "router’s admin page."),
+                      error->message);
       else
         show_outcome (self, OUTCOME_ERROR, _ ("The forward could not be removed"),
                       _ ("Porthole stopped renewing it, so the router drops it when its lease "
@@ -670,16 +667,46 @@ unmap_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
+unmap_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (PhUpnpPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean removed = ph_actions_unmap_port_finish (PH_ACTIONS (source), res, &error);
+
+  unmap_done (self, removed, error);
+}
+
+static void
+unmap_for_diagnosis_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_autoptr (PhUpnpPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean removed = ph_actions_unmap_for_diagnosis_finish (PH_ACTIONS (source), res, &error);
+
+  unmap_done (self, removed, error);
+}
+
+static void
 undo_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   PhUpnpPage *self = PH_UPNP_PAGE (widget);
   guint port = self->mapped_here && self->mapped_port ? self->mapped_port : swarm_port (self);
+  guint check_port;
 
   if (self->busy || self->actions == NULL || port == 0)
     return;
   set_busy (self, _ ("Removing the forward…"));
-  ph_actions_unmap_port_async (self->actions, NULL, port, self->cancellable, unmap_done_cb,
-                               g_object_ref (self));
+  check_port = self->diagnosis && ph_diagnosis_get_port (self->diagnosis)
+                   ? ph_diagnosis_get_port (self->diagnosis)
+                   : PH_DEFAULT_PORT;
+  /* The check's port: on the router this process mapped it on, else (made by an earlier run, or
+   * before Porthole started) on the router the check found. */
+  if (self->diagnosis != NULL && port == check_port)
+    ph_actions_unmap_for_diagnosis_async (self->actions, self->diagnosis, self->cancellable,
+                                          unmap_for_diagnosis_done_cb, g_object_ref (self));
+  else
+    ph_actions_unmap_port_async (self->actions, NULL, port, self->cancellable, unmap_done_cb,
+                                 g_object_ref (self));
 }
 
 static void

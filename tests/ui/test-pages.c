@@ -251,6 +251,143 @@ test_ipv6_states (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The subtitle of the first visible row titled title under widget, or NULL. */
+static const char *
+row_value (GtkWidget *widget, const char *title)
+{
+  if (!gtk_widget_get_visible (widget))
+    return NULL;
+  if (ADW_IS_ACTION_ROW (widget)
+      && g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), title) == 0)
+    return adw_action_row_get_subtitle (ADW_ACTION_ROW (widget));
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    {
+      const char *value = row_value (c, title);
+
+      if (value)
+        return value;
+    }
+  return NULL;
+}
+
+static gboolean
+has_descendant_of_type (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return TRUE;
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
+    if (has_descendant_of_type (c, type))
+      return TRUE;
+  return FALSE;
+}
+
+#define GLOBAL6 "2a01:4f8:c17:1a2b::23"
+
+/* What "Turn On IPv6" brings back when the network offers IPv6 at once. */
+static PhIpv6FixResult *
+enabled_result (void)
+{
+  PhIpv6FixResult *result = g_new0 (PhIpv6FixResult, 1);
+
+  result->outcome = PH_IPV6_OUTCOME_CONNECTED;
+  result->message = g_strdup ("IPv6 is on for “Home Wi-Fi”: this computer now has the global "
+                              "address " GLOBAL6 " and a route to the IPv6 internet.");
+  result->next_step = g_strdup ("Check again to see whether your node is reachable over IPv6.");
+  result->connection_id = g_strdup ("Home Wi-Fi");
+  result->device = g_strdup ("wlp2s0");
+  result->old_method = g_strdup ("ignore");
+  result->new_method = g_strdup ("auto");
+  result->changed = TRUE;
+  result->reapplied = TRUE;
+  result->change = ph_change_new (PH_IPV6_FIX_CHANGE_KIND, "6f1c1c6e-0000-4000-8000-000000000001",
+                                  "Turned on IPv6 for “Home Wi-Fi”.", "Set it back by hand.", NULL);
+  result->facts = nm_new (TRUE, "auto");
+  ph_nm_facts_add_ipv6_address (result->facts, "fe80::3e52:82ff:fe4e:7a10", 64);
+  ph_nm_facts_add_ipv6_address (result->facts, GLOBAL6, 64);
+  result->facts->ipv6_gateway = g_strdup ("fe80::1");
+  result->facts->ipv6_default_route = TRUE;
+  result->facts->default_ipv6 = TRUE;
+  return result;
+}
+
+/* After "Turn On IPv6" succeeds, the page says what the computer has now (not what the check saw
+ * before), what is next, and no toast covers "Check Again". */
+static void
+test_ipv6_after_enable (void)
+{
+  GtkWidget *page = ph_ipv6_page_new ();
+  GtkWidget *window = window_for (page);
+  g_autoptr (PhActions) actions = ph_actions_new (NULL);
+  g_autoptr (PhDiagnosis) off = diagnosis_new (nm_new (TRUE, "ignore"), NULL, "behind-nat", TRUE);
+  g_autoptr (PhDiagnosis) later = diagnosis_new (nm_new (TRUE, "auto"), NULL, "behind-nat", TRUE);
+
+  g_object_set (page, "actions", actions, NULL);
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), off);
+  g_assert_cmpstr (row_value (page, "IPv6 setting"), ==, "Off (ignored by NetworkManager)");
+  g_assert_cmpstr (row_value (page, "Public IPv6 address"), ==, "None");
+  g_assert_cmpstr (row_value (page, "IPv6 route to the internet"), ==, "No");
+  g_assert_true (shows_text (page, "Porthole will set"));
+
+  ph_ipv6_page_enable_done_for_tests (PH_IPV6_PAGE (page), enabled_result (), NULL);
+  g_assert_true (shows_text (page, "IPv6 is on, and the network offers it"));
+  g_assert_cmpstr (row_value (page, "Connection"), ==, "“Home Wi-Fi” on wlp2s0");
+  g_assert_cmpstr (row_value (page, "IPv6 setting"), ==, "Automatic");
+  g_assert_cmpstr (row_value (page, "Public IPv6 address"), ==, GLOBAL6);
+  g_assert_cmpstr (row_value (page, "IPv6 route to the internet"), ==, "Yes");
+  /* the check's verdict is still shown, as what it is */
+  g_assert_null (row_value (page, "Last check"));
+  g_assert_nonnull (row_value (page, "Last check, before the change"));
+  g_assert_false (shows_text (page, "Porthole will set"));
+  g_assert_true (shows_text (page, "IPv6 is on now: this computer has a public IPv6 address"));
+  g_assert_false (visible (page, "ipv6-enable"));
+  g_assert_true (visible (page, "ipv6-undo"));
+  g_assert_true (gtk_widget_is_sensitive (find_named (page, "ipv6-undo")));
+  g_assert_true (visible (page, "ipv6-check"));
+  g_assert_true (gtk_widget_has_css_class (find_named (page, "ipv6-check"), "suggested-action"));
+  /* nothing floats over the page's buttons: the outcome and the Undo are in place */
+  g_assert_false (has_descendant_of_type (page, ADW_TYPE_TOAST_OVERLAY));
+
+  /* the same check shown again (the window going back and forth) does not bring back the old
+   * facts */
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), off);
+  g_assert_cmpstr (row_value (page, "IPv6 setting"), ==, "Automatic");
+  g_assert_cmpstr (row_value (page, "Public IPv6 address"), ==, GLOBAL6);
+
+  /* the next check speaks for itself */
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), later);
+  g_assert_cmpstr (row_value (page, "Public IPv6 address"), ==, "None");
+  g_assert_nonnull (row_value (page, "Last check"));
+  g_assert_true (shows_text (page, "ask your internet provider"));
+  g_assert_true (visible (page, "ipv6-undo"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* NOT_AUTHORIZED covers polkit's plain "no" and a dismissed password prompt alike: the next step
+ * is true for both, never a bare "enter your password". */
+static void
+test_ipv6_not_authorized (void)
+{
+  GtkWidget *page = ph_ipv6_page_new ();
+  GtkWidget *window = window_for (page);
+  g_autoptr (PhDiagnosis) off = diagnosis_new (nm_new (TRUE, "ignore"), NULL, "behind-nat", TRUE);
+  g_autoptr (GError) no = g_error_new_literal (
+      PH_IPV6_FIX_ERROR, PH_IPV6_FIX_ERROR_NOT_AUTHORIZED,
+      "Your account may not change the network settings of this computer (NetworkManager’s "
+      "policy says no), so Porthole cannot change “Home Wi-Fi”.");
+
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), off);
+  ph_ipv6_page_enable_done_for_tests (PH_IPV6_PAGE (page), NULL, no);
+  g_assert_true (shows_text (page, "policy says no"));
+  g_assert_true (shows_text (page, "Ask an administrator"));
+  g_assert_false (shows_text (page, "or try again and enter your password"));
+  g_assert_true (shows_text (page, "Only if a password prompt appeared"));
+  /* nothing changed: the facts are the check's, and the button is there to try again */
+  g_assert_cmpstr (row_value (page, "IPv6 setting"), ==, "Off (ignored by NetworkManager)");
+  g_assert_true (visible (page, "ipv6-enable"));
+  g_assert_false (visible (page, "ipv6-undo"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* ---- upnp ---- */
 
 static void
@@ -303,6 +440,89 @@ test_upnp_apply_undo (void)
   g_assert_nonnull (strstr (calls, "DELETE TCP"));
   g_assert_nonnull (strstr (calls, "DELETE UDP"));
   g_assert_false (visible (page, "upnp-undo"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+wait_for_text (GtkWidget *page, const char *text, guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
+
+  while (!shows_text (page, text))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  return TRUE;
+}
+
+static void
+store_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static PhUpnpMapping *
+our_mapping (const char *protocol)
+{
+  PhUpnpMapping *m = g_new0 (PhUpnpMapping, 1);
+
+  m->external_port = 4001;
+  m->protocol = g_strdup (protocol);
+  m->internal_client = g_strdup ("127.0.0.1");
+  m->internal_port = 4001;
+  m->description = g_strdup (PH_UPNP_DESCRIPTION);
+  m->enabled = TRUE;
+  m->to_this_host = m->to_swarm_port = m->ours = TRUE;
+  return m;
+}
+
+/* Undo of a forward an earlier run made (the next check lists it as ours): this process holds no
+ * router for it, so the page asks the one the check found. */
+static void
+test_upnp_undo_earlier_run (void)
+{
+  g_autoptr (FakeIgd) fake = fake_igd_start (NULL, NULL, NULL);
+  g_autofree char *url = fake_igd_dup_desc_url (fake);
+  g_autoptr (PhDiagnosis) d = NULL;
+  g_autoptr (PhActions) earlier = ph_actions_new (NULL);
+  g_autoptr (PhActions) actions = ph_actions_new (NULL);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (PhUpnpMapResult) mapped = NULL;
+  g_autoptr (GError) error = NULL;
+  PhUpnpFacts *facts = upnp_new (url, "203.0.113.7", PH_UPNP_EXTERNAL_PUBLIC);
+  GtkWidget *page;
+  GtkWidget *window;
+  g_autofree char *calls = NULL;
+
+  d = diagnosis_new (nm_new (TRUE, "auto"), facts, "behind-nat", TRUE);
+  /* the earlier run maps the port, and ends */
+  ph_actions_map_for_diagnosis_async (earlier, d, NULL, store_result, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  mapped = ph_actions_map_for_diagnosis_finish (earlier, result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&earlier);
+  g_assert_cmpuint (fake_igd_count (fake), ==, 2);
+  /* what this run's check says */
+  facts->our_tcp = our_mapping ("TCP");
+  facts->our_udp = our_mapping ("UDP");
+
+  page = ph_upnp_page_new ();
+  window = window_for (page);
+  g_object_set (page, "actions", actions, NULL);
+  ph_upnp_page_set_diagnosis (PH_UPNP_PAGE (page), d);
+  g_assert_true (visible (page, "upnp-undo"));
+  click (page, "upnp-undo");
+  g_assert_true (wait_for_text (page, "The forward is removed", 10000));
+  calls = fake_igd_dup_calls (fake);
+  g_assert_nonnull (strstr (calls, "DELETE TCP"));
+  g_assert_nonnull (strstr (calls, "DELETE UDP"));
+  g_assert_cmpuint (fake_igd_count (fake), ==, 0);
+  g_assert_false (visible (page, "upnp-undo"));
+  g_assert_true (visible (page, "upnp-apply"));
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
@@ -487,8 +707,11 @@ main (int argc, char **argv)
   porthole_register_resource ();
 
   g_test_add_func ("/ui-pages/ipv6/states", test_ipv6_states);
+  g_test_add_func ("/ui-pages/ipv6/after-enable", test_ipv6_after_enable);
+  g_test_add_func ("/ui-pages/ipv6/not-authorized", test_ipv6_not_authorized);
   g_test_add_func ("/ui-pages/upnp/apply-undo", test_upnp_apply_undo);
   g_test_add_func ("/ui-pages/upnp/conflict", test_upnp_conflict);
+  g_test_add_func ("/ui-pages/upnp/undo-earlier-run", test_upnp_undo_earlier_run);
   g_test_add_func ("/ui-pages/upnp/no-router", test_upnp_no_router);
   g_test_add_func ("/ui-pages/forward", test_forward);
   g_test_add_func ("/ui-pages/provider", test_provider);

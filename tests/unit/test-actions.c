@@ -448,6 +448,108 @@ test_undo_upnp (Fixture *fixture, gconstpointer data)
   g_assert_cmpuint (fixture->renewed, ==, 0);
 }
 
+/* A check that found the fake IGD over UPnP, for the swarm port. */
+static PhDiagnosis *
+diagnosis_for (Fixture *fixture, gboolean with_router)
+{
+  PhDiagnosis *diagnosis = ph_diagnosis_new ();
+  PhUpnpFacts *upnp = ph_upnp_facts_new ();
+
+  if (with_router)
+    {
+      upnp->found = TRUE;
+      upnp->desc_url = fake_igd_dup_desc_url (fixture->fake);
+      upnp->gateway = g_strdup ("127.0.0.1");
+      upnp->swarm_port = PORT;
+    }
+  ph_diagnosis_take_upnp (diagnosis, upnp);
+  ph_diagnosis_set_port (diagnosis, PORT);
+  return diagnosis;
+}
+
+static gboolean
+unmap_for_diagnosis (Fixture *fixture, PhDiagnosis *diagnosis, GError **error)
+{
+  gboolean ok;
+
+  ph_actions_unmap_for_diagnosis_async (fixture->actions, diagnosis, NULL, store_result, fixture);
+  ok = ph_actions_unmap_for_diagnosis_finish (fixture->actions, wait_result (fixture), error);
+  g_clear_object (&fixture->result);
+  return ok;
+}
+
+/* A mapping made by another PhActions (an earlier run: only the change log remembers it) is
+ * removed on the router the check found; without the check, no router is known. */
+static void
+test_unmap_for_diagnosis_earlier_run (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  g_autoptr (PhDiagnosis) diagnosis = diagnosis_for (fixture, TRUE);
+  g_autoptr (PhDiagnosis) no_router = diagnosis_for (fixture, FALSE);
+  g_autofree char *calls = NULL;
+  g_autofree char *later = NULL;
+
+  ph_actions_map_for_diagnosis_async (fixture->actions, diagnosis, NULL, store_result, fixture);
+  result = ph_actions_map_for_diagnosis_finish (fixture->actions, wait_result (fixture), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (result);
+  g_clear_object (&fixture->result);
+  g_assert_cmpuint (result->port, ==, PORT);
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 2);
+  g_assert_cmpuint (fake_igd_log_entries (fixture->log), ==, 1);
+
+  /* the earlier run ends; this one shares only the change log */
+  g_clear_object (&fixture->actions);
+  spin_for (100);
+  fixture->actions = ph_actions_new (fixture->log);
+  g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
+
+  /* the port alone names no router here */
+  g_assert_false (unmap_port (fixture, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (unmap_for_diagnosis (fixture, no_router, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 2);
+
+  g_assert_true (unmap_for_diagnosis (fixture, diagnosis, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (fake_igd_log_entries (fixture->log), ==, 0);
+  calls = fake_igd_dup_calls (fixture->fake);
+  g_assert_nonnull (strstr (calls, "DELETE TCP"));
+  g_assert_nonnull (strstr (calls, "DELETE UDP"));
+  /* nothing renews what was removed */
+  spin_for (1600);
+  later = fake_igd_dup_calls (fixture->fake);
+  g_assert_cmpstr (later, ==, calls);
+}
+
+/* A mapping this object made and renews: removed on its own router, and its renewal stops. */
+static void
+test_unmap_for_diagnosis_live (Fixture *fixture, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (PhUpnpMapResult) result = NULL;
+  g_autoptr (PhDiagnosis) diagnosis = diagnosis_for (fixture, TRUE);
+  guint adds;
+
+  result = map_port (fixture, &error);
+  g_assert_no_error (error);
+  g_assert_true (ph_actions_is_renewing (fixture->actions, PORT));
+
+  g_assert_true (unmap_for_diagnosis (fixture, diagnosis, &error));
+  g_assert_no_error (error);
+  g_assert_false (ph_actions_is_renewing (fixture->actions, PORT));
+  g_assert_cmpuint (fake_igd_count (fixture->fake), ==, 0);
+  g_assert_cmpuint (fake_igd_log_entries (fixture->log), ==, 0);
+  adds = fake_adds (fixture->fake);
+  spin_for (1600);
+  g_assert_cmpuint (fake_adds (fixture->fake), ==, adds);
+}
+
 static void
 test_undo_unknown (Fixture *fixture, gconstpointer data)
 {
@@ -570,6 +672,8 @@ main (int argc, char **argv)
   ADD ("/actions/unmap-during-renewal", test_unmap_during_renewal);
   ADD ("/actions/permanent-not-renewed", test_permanent_not_renewed);
   ADD ("/actions/undo-upnp", test_undo_upnp);
+  ADD ("/actions/unmap-for-diagnosis/earlier-run", test_unmap_for_diagnosis_earlier_run);
+  ADD ("/actions/unmap-for-diagnosis/live", test_unmap_for_diagnosis_live);
   ADD ("/actions/undo-unknown", test_undo_unknown);
   ADD ("/actions/undo-ipv6-dispatch", test_undo_ipv6_dispatch);
   ADD ("/actions/dispose-mid-renewal", test_dispose_mid_renewal);
