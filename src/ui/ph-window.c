@@ -75,6 +75,7 @@ struct _PhWindow
   GSettings *settings;
   PhDiagnosis *diagnosis; /* the latest finished check, NULL before the first */
   CheckRun *run;          /* the running check, NULL when none */
+  struct _Record *record; /* a finished check not yet recorded by the application */
   char *previous_page;    /* where a cancelled check goes back to */
   char *road;             /* the road page last shown: the confirmation's parent and "how" */
   GtkWindow *evidence;    /* weak */
@@ -381,8 +382,13 @@ check_progress (const PhCheckEvent *event, gpointer user_data)
     ph_check_page_handle_event (run->window->check_page, event);
 }
 
-typedef struct
+/* A finished check on its way to the application. The window owns the idle: a check that ends
+ * just before the window goes (app.quit) is still recorded, and no source outlives the window
+ * holding the application. */
+typedef struct _Record
 {
+  PhWindow *window; /* unowned: the window ends the record before it goes */
+  guint source_id;
   PhApplication *app;
   PhDiagnosis *diagnosis;
 } Record;
@@ -392,6 +398,8 @@ record_free (gpointer data)
 {
   Record *record = data;
 
+  g_assert (record->window->record == record);
+  record->window->record = NULL;
   g_object_unref (record->app);
   g_object_unref (record->diagnosis);
   g_free (record);
@@ -406,16 +414,34 @@ record_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* What is still waiting to be recorded, now. */
+static void
+record_flush (PhWindow *self)
+{
+  Record *record = self->record;
+
+  if (!record)
+    return;
+  ph_application_record_diagnosis (record->app, record->diagnosis);
+  g_source_remove (record->source_id); /* frees the record */
+}
+
 /* The history, the tray and the notifications follow in a dispatch of their own, after the page
  * has changed: one dispatch doing both would hold the window longer than a frame. */
 static void
-record_later (PhApplication *app, PhDiagnosis *diagnosis)
+record_later (PhWindow *self, PhApplication *app, PhDiagnosis *diagnosis)
 {
-  Record *record = g_new0 (Record, 1);
+  Record *record;
 
+  record_flush (self); /* in order */
+  record = g_new0 (Record, 1);
+  record->window = self;
   record->app = g_object_ref (app);
   record->diagnosis = g_object_ref (diagnosis);
-  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, record_idle, record, record_free);
+  self->record = record;
+  record->source_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, record_idle, record, record_free);
+  g_source_set_static_name (g_main_context_find_source_by_id (NULL, record->source_id),
+                            "[porthole] record a check");
 }
 
 static void
@@ -459,7 +485,7 @@ check_done_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   app = get_app (self);
   if (app)
-    record_later (app, diagnosis);
+    record_later (self, app, diagnosis);
   set_diagnosis (self, diagnosis);
 
   if (run->mode == CHECK_CONFIRM)
@@ -646,6 +672,7 @@ ph_window_dispose (GObject *object)
       g_cancellable_cancel (self->run->cancellable);
       self->run = NULL;
     }
+  record_flush (self);
   if (self->evidence)
     {
       g_object_remove_weak_pointer (G_OBJECT (self->evidence), (gpointer *) &self->evidence);

@@ -38,14 +38,15 @@ struct _PhUiHarness
   GHashTable *shots; /* page name → times shown */
 
   /* dispatch timing */
-  gint64 poll_end;       /* when the last poll returned; 0: no measure in progress */
-  gint64 poll_end_cpu;   /* this thread's CPU time then */
-  gint64 harness_us;     /* the harness's own time since then */
-  gint64 left_loop_at;   /* when the harness got control back from the loop; 0: in the loop */
-  gboolean in_check;     /* a check's window is open */
-  gint64 check_max_us;   /* longest dispatch in the current check's window */
-  gint64 all_checks_max; /* longest over every check's window */
-  gint64 overall_max;    /* longest outside check windows too (first frames, screenshots' paint) */
+  gint64 poll_end;         /* when the last poll returned; 0: no measure in progress */
+  gint64 poll_end_cpu;     /* this thread's CPU time then */
+  gint64 harness_us;       /* the harness's own time since then */
+  gint64 left_loop_at;     /* when the harness got control back from the loop; 0: in the loop */
+  gboolean in_check;       /* a check's window is open */
+  gint64 check_max_us;     /* longest dispatch in the current check's window */
+  gint64 check_max_cpu_us; /* the most CPU time the main thread spent in one dispatch there */
+  gint64 all_checks_max;   /* longest over every check's window */
+  gint64 overall_max; /* longest outside check windows too (first frames, screenshots' paint) */
   guint dispatches;
 
   /* the frame clock's phases of the last frame, to say where a long dispatch went */
@@ -148,9 +149,12 @@ timed_poll (GPollFD *fds, guint n_fds, gint timeout)
       current->overall_max = MAX (current->overall_max, dispatch);
       if (current->in_check)
         {
+          gint64 cpu = MAX (0, thread_cpu_us () - current->poll_end_cpu - current->harness_us);
+
           if (dispatch > PH_UI_MAX_DISPATCH_US)
             report_long_dispatch (current, dispatch);
           current->check_max_us = MAX (current->check_max_us, dispatch);
+          current->check_max_cpu_us = MAX (current->check_max_cpu_us, cpu);
         }
     }
   g_atomic_pointer_set (&dispatch_started, 0);
@@ -446,6 +450,9 @@ ph_ui_harness_new (const char *road, const char *recorded_dir, const char *const
   return self;
 }
 
+/* GIO says it once per process */
+static gboolean unregister_warned;
+
 void
 ph_ui_harness_free (PhUiHarness *self)
 {
@@ -461,7 +468,20 @@ ph_ui_harness_free (PhUiHarness *self)
     gtk_window_destroy (windows->data);
   /* what was on its way ends (cancelled), and frees what it holds */
   ph_ui_harness_spin (self, 200);
+  /* the app was registered and activated by hand, never run: shutdown is what g_application_run
+   * would emit at its end (GTK drops its reference to the app there). GIO then says, once, that
+   * the app did not unregister from D-Bus before destruction (finalize releases the name). */
+  if (!unregister_warned)
+    g_test_expect_message ("GLib-GIO", G_LOG_LEVEL_WARNING, "*did not unregister from D-Bus*");
+  g_signal_emit_by_name (self->app, "shutdown");
+  g_object_add_weak_pointer (G_OBJECT (self->app), (gpointer *) &self->app);
   g_object_unref (self->app);
+  if (!unregister_warned)
+    g_test_assert_expected_messages ();
+  unregister_warned = TRUE;
+  /* the application and everything it owns are gone (tests/unit/test-app-lifetime.c checks
+   * each of them) */
+  g_assert_null (self->app);
   g_main_context_set_poll_func (NULL, g_poll);
   g_atomic_pointer_set (&dispatch_started, 0);
   g_hash_table_unref (self->shots);
@@ -887,6 +907,18 @@ ph_ui_harness_begin_check (PhUiHarness *self)
 {
   self->in_check = TRUE;
   self->check_max_us = 0;
+  self->check_max_cpu_us = 0;
+}
+
+/* PORTHOLE_UI_DISPATCH_CLOCK=cpu (the live roads on the NAT topology): the AutoNAT servers, the
+ * router, Xvfb and the probe's worker threads share the machine's two cores with the window,
+ * and a dispatch's wall time there is mostly time waiting for a CPU. What is asserted then is
+ * the main thread's own CPU time per dispatch; the wall time is printed beside it. The recorded
+ * roads, where nothing else runs, assert the wall time. */
+static gboolean
+dispatch_clock_is_cpu (void)
+{
+  return g_strcmp0 (g_getenv ("PORTHOLE_UI_DISPATCH_CLOCK"), "cpu") == 0;
 }
 
 gint64
@@ -900,7 +932,17 @@ ph_ui_harness_end_check (PhUiHarness *self)
            self->check_max_us / 1000.0);
   /* a failure, but the road goes on: what the later pages do is worth knowing too.
    * PORTHOLE_UI_MAX_DISPATCH_MS sets a looser limit. */
-  if (self->check_max_us > max_dispatch_us ())
+  g_print ("# %s: most main-thread CPU time in one dispatch while the check ran: %.1f ms\n",
+           self->road, self->check_max_cpu_us / 1000.0);
+  if (dispatch_clock_is_cpu ())
+    {
+      if (self->check_max_cpu_us > max_dispatch_us ())
+        g_test_fail_printf ("%s: a main-loop dispatch used %.1f ms of CPU while the check ran (at "
+                            "most %.0f ms)",
+                            self->road, self->check_max_cpu_us / 1000.0,
+                            max_dispatch_us () / 1000.0);
+    }
+  else if (self->check_max_us > max_dispatch_us ())
     g_test_fail_printf (
         "%s: a main-loop dispatch took %.1f ms while the check ran (at most %.0f ms)", self->road,
         self->check_max_us / 1000.0, max_dispatch_us () / 1000.0);
