@@ -49,7 +49,7 @@ start_upnp() {
 road() {
     local road=$1
     n=$((n + 1))
-    if PH_QUIET=1 "$topo" exec --name "$name" home env PORTHOLE_UI_LIVE=1 \
+    if PH_QUIET=1 "$topo" exec --name "$name" home env PORTHOLE_UI_LIVE=1 PORTHOLE_UI_DISPATCH_CLOCK=cpu \
         PORTHOLE_UI_PEERS="$PH_SERVERS" PORTHOLE_UI_PORT=4001 \
         PORTHOLE_UI_DO_FORWARD="$topo case --name $name forward 4001" \
         "$here/run-ui.sh" "$wizard" --tap -p "/wizard/$road" >"$work/$road.log" 2>&1; then
@@ -58,7 +58,7 @@ road() {
         echo "not ok $n the $road road, live on the NAT topology"
         failed=1
     fi
-    grep -E "^# (click|screenshot|the router|.*longest dispatch)|Bail out|ERROR|CRITICAL" \
+    grep -E "^# (click|screenshot|the router|.*longest dispatch|.*most main-thread CPU|a dispatch took|  of which)|Bail out|ERROR|CRITICAL" \
         "$work/$road.log" | sed 's/^#* */# /' | head -40
 }
 
@@ -70,6 +70,11 @@ if ! env_text=$(PH_QUIET=1 "$topo" up --name "$name" --servers 3 2>"$work/up.log
     exit 1
 fi
 eval "$env_text"
+# The servers stand for machines elsewhere on the internet; here they share two cores with the
+# window whose wall-clock dispatch times the road asserts. They yield the CPU to it.
+for ns in $(ip netns list | awk '{print $1}' | grep -E "^$name-s[0-9]+$"); do
+    for pid in $(ip netns pids "$ns"); do renice -n 19 -p "$pid" >/dev/null 2>&1 || true; done
+done
 # both families closed from outside: the wizard has something to fix
 PH_QUIET=1 "$topo" case --name "$name" nat ipv6-firewalled >/dev/null
 
