@@ -19,7 +19,7 @@
 
 struct _PhForwardPage
 {
-  AdwBin parent_instance;
+  PhFixPage parent_instance;
 
   AdwToastOverlay *toast_overlay;
   AdwStatusPage *status_page;
@@ -32,30 +32,10 @@ struct _PhForwardPage
   GtkWidget *check_button;
   GtkWidget *copy_all_button;
 
-  PhActions *actions;
-  PhDiagnosis *diagnosis;
   PhForwardingFacts *forwarding; /* what the rows show; NULL when it could not be computed */
 };
 
-G_DEFINE_FINAL_TYPE (PhForwardPage, ph_forward_page, ADW_TYPE_BIN)
-
-enum
-{
-  PROP_0,
-  PROP_ACTIONS,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-enum
-{
-  SIGNAL_CHECK_AGAIN,
-  SIGNAL_SHOW_FIX,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
+G_DEFINE_FINAL_TYPE (PhForwardPage, ph_forward_page, PH_TYPE_FIX_PAGE)
 
 static void
 clear_box (GtkBox *box)
@@ -115,18 +95,9 @@ short_label (const char *label)
 }
 
 static void
-show_fix (PhForwardPage *self, const char *road)
-{
-  if (g_signal_has_handler_pending (self, signals[SIGNAL_SHOW_FIX], 0, FALSE))
-    g_signal_emit (self, signals[SIGNAL_SHOW_FIX], 0, road);
-  else
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-fix", "s", road);
-}
-
-static void
 provider_clicked_cb (PhForwardPage *self)
 {
-  show_fix (self, "provider");
+  ph_fix_page_emit_show_fix (PH_FIX_PAGE (self), "provider");
 }
 
 static void
@@ -167,7 +138,7 @@ copy_all_clicked_cb (PhForwardPage *self)
 static void
 check_clicked_cb (PhForwardPage *self)
 {
-  g_signal_emit (self, signals[SIGNAL_CHECK_AGAIN], 0);
+  ph_fix_page_check_again (PH_FIX_PAGE (self));
 }
 
 static GtkWidget *
@@ -315,6 +286,7 @@ show_error (PhForwardPage *self, const GError *error)
 static void
 refresh (PhForwardPage *self)
 {
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
   g_autoptr (GError) error = NULL;
   GtkWidget *group;
   PhKuboNode *node;
@@ -325,10 +297,10 @@ refresh (PhForwardPage *self)
   gtk_widget_set_visible (self->outcome_box, FALSE);
   gtk_widget_set_visible (self->copy_all_button, FALSE);
   gtk_button_set_label (GTK_BUTTON (self->check_button), _ ("I’ve Done It — _Check Again"));
-  if (self->diagnosis == NULL)
+  if (diagnosis == NULL)
     return;
 
-  if (!ph_diagnosis_forwarding_can_help (self->diagnosis))
+  if (!ph_diagnosis_forwarding_can_help (diagnosis))
     {
       GtkWidget *row = warning_row_new (
           _ ("Forwarding on this router alone cannot help: your provider or a second router "
@@ -344,7 +316,7 @@ refresh (PhForwardPage *self)
       gtk_box_append (self->facts_box, group);
     }
 
-  self->forwarding = ph_diagnosis_dup_forwarding (self->diagnosis, &error);
+  self->forwarding = ph_diagnosis_dup_forwarding (diagnosis, &error);
   if (self->forwarding == NULL)
     {
       show_error (self, error);
@@ -361,7 +333,7 @@ refresh (PhForwardPage *self)
   gtk_box_append (self->facts_box, values_group_new (self));
   gtk_box_append (self->facts_box, router_group_new (self));
   gtk_box_append (self->facts_box, steps_group_new (self));
-  node = ph_diagnosis_get_node (self->diagnosis);
+  node = ph_diagnosis_get_node (diagnosis);
   node_running = node != NULL && node->state == PH_KUBO_STATE_RUNNING;
   if ((self->forwarding->warnings && self->forwarding->warnings->len) || node_running)
     {
@@ -394,41 +366,20 @@ ph_forward_page_dispose (GObject *object)
 {
   PhForwardPage *self = PH_FORWARD_PAGE (object);
 
-  g_clear_object (&self->actions);
-  g_clear_object (&self->diagnosis);
   g_clear_pointer (&self->forwarding, ph_forwarding_facts_free);
   G_OBJECT_CLASS (ph_forward_page_parent_class)->dispose (object);
 }
 
 static void
-ph_forward_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+ph_forward_page_diagnosis_changed (PhFixPage *page, gboolean replaced)
 {
-  PhForwardPage *self = PH_FORWARD_PAGE (object);
-
-  switch (prop_id)
-    {
-      case PROP_ACTIONS:
-        g_value_set_object (value, self->actions);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  refresh (PH_FORWARD_PAGE (page));
 }
 
-static void
-ph_forward_page_set_property (GObject *object, guint prop_id, const GValue *value,
-                              GParamSpec *pspec)
+static const char *
+ph_forward_page_real_get_title (PhFixPage *page)
 {
-  PhForwardPage *self = PH_FORWARD_PAGE (object);
-
-  switch (prop_id)
-    {
-      case PROP_ACTIONS:
-        ph_forward_page_set_actions (self, g_value_get_object (value));
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  return _ ("Forward by Hand");
 }
 
 static void
@@ -436,25 +387,11 @@ ph_forward_page_class_init (PhForwardPageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  PhFixPageClass *fix_class = PH_FIX_PAGE_CLASS (klass);
 
   object_class->dispose = ph_forward_page_dispose;
-  object_class->get_property = ph_forward_page_get_property;
-  object_class->set_property = ph_forward_page_set_property;
-
-  /* Nothing on this page needs it (the user does the work), but every fix page takes it. */
-  properties[PROP_ACTIONS]
-      = g_param_spec_object ("actions", NULL, NULL, PH_TYPE_ACTIONS,
-                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /* The user forwarded the port: the window runs the confirmation probe. */
-  signals[SIGNAL_CHECK_AGAIN]
-      = g_signal_new ("check-again", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 0);
-  /* Another road ("provider"); without a handler, the window's win.show-fix. */
-  signals[SIGNAL_SHOW_FIX]
-      = g_signal_new ("show-fix", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                      G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  fix_class->diagnosis_changed = ph_forward_page_diagnosis_changed;
+  fix_class->get_title = ph_forward_page_real_get_title;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/porthole/Porthole/ph-forward-page.ui");
@@ -484,45 +421,4 @@ GtkWidget *
 ph_forward_page_new (void)
 {
   return g_object_new (PH_TYPE_FORWARD_PAGE, NULL);
-}
-
-void
-ph_forward_page_set_diagnosis (PhForwardPage *self, PhDiagnosis *diagnosis)
-{
-  g_return_if_fail (PH_IS_FORWARD_PAGE (self));
-  g_return_if_fail (diagnosis == NULL || PH_IS_DIAGNOSIS (diagnosis));
-
-  g_set_object (&self->diagnosis, diagnosis);
-  refresh (self);
-}
-
-PhDiagnosis *
-ph_forward_page_get_diagnosis (PhForwardPage *self)
-{
-  g_return_val_if_fail (PH_IS_FORWARD_PAGE (self), NULL);
-  return self->diagnosis;
-}
-
-void
-ph_forward_page_set_actions (PhForwardPage *self, PhActions *actions)
-{
-  g_return_if_fail (PH_IS_FORWARD_PAGE (self));
-  g_return_if_fail (actions == NULL || PH_IS_ACTIONS (actions));
-
-  if (g_set_object (&self->actions, actions))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACTIONS]);
-}
-
-PhActions *
-ph_forward_page_get_actions (PhForwardPage *self)
-{
-  g_return_val_if_fail (PH_IS_FORWARD_PAGE (self), NULL);
-  return self->actions;
-}
-
-const char *
-ph_forward_page_get_title (PhForwardPage *self)
-{
-  g_return_val_if_fail (PH_IS_FORWARD_PAGE (self), NULL);
-  return _ ("Forward by Hand");
 }

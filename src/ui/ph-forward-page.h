@@ -9,11 +9,12 @@
 
 #include "core/ph-actions.h"
 #include "core/ph-diagnosis.h"
+#include "ph-fix-page.h"
 
 G_BEGIN_DECLS
 
 #define PH_TYPE_FORWARD_PAGE (ph_forward_page_get_type ())
-G_DECLARE_FINAL_TYPE (PhForwardPage, ph_forward_page, PH, FORWARD_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (PhForwardPage, ph_forward_page, PH, FORWARD_PAGE, PhFixPage)
 
 /* Signals:
  *   "check-again" ()                 "I've done it — check again".
@@ -24,19 +25,14 @@ G_DECLARE_FINAL_TYPE (PhForwardPage, ph_forward_page, PH, FORWARD_PAGE, AdwBin)
  * "forward-check", "forward-provider". */
 GtkWidget *
 ph_forward_page_new (void);
-/* Shows what this diagnosis says (NULL: nothing known yet). Keeps a reference. */
-void
-ph_forward_page_set_diagnosis (PhForwardPage *self, PhDiagnosis *diagnosis);
-PhDiagnosis *
-ph_forward_page_get_diagnosis (PhForwardPage *self);
-/* Property "actions": the PhActions that applies and undoes the fix (NULL: the buttons that need it
- * are insensitive). */
-void
-ph_forward_page_set_actions (PhForwardPage *self, PhActions *actions);
-PhActions *
-ph_forward_page_get_actions (PhForwardPage *self);
-/* The page's title, translated, for the window's header bar. */
-const char *
-ph_forward_page_get_title (PhForwardPage *self);
+/* What every fix page does (ph-fix-page.h): the diagnosis shown, the "actions" property, the
+ * title. */
+#define ph_forward_page_set_diagnosis(self, diagnosis)                                             \
+  ph_fix_page_set_diagnosis (PH_FIX_PAGE (self), (diagnosis))
+#define ph_forward_page_get_diagnosis(self) ph_fix_page_get_diagnosis (PH_FIX_PAGE (self))
+#define ph_forward_page_set_actions(self, actions)                                                 \
+  ph_fix_page_set_actions (PH_FIX_PAGE (self), (actions))
+#define ph_forward_page_get_actions(self) ph_fix_page_get_actions (PH_FIX_PAGE (self))
+#define ph_forward_page_get_title(self) ph_fix_page_get_title (PH_FIX_PAGE (self))
 
 G_END_DECLS

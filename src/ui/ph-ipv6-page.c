@@ -19,7 +19,7 @@
 
 struct _PhIpv6Page
 {
-  AdwBin parent_instance;
+  PhFixPage parent_instance;
 
   AdwStatusPage *status_page;
   GtkBox *facts_box;
@@ -37,9 +37,6 @@ struct _PhIpv6Page
   GtkWidget *undo_button;
   GtkWidget *check_button;
 
-  PhActions *actions;
-  PhDiagnosis *diagnosis;
-  GCancellable *cancellable;
   PhChange *change; /* our last change, for Undo; NULL when there is none */
   /* What NetworkManager said at the end of our last enable, until the next check: the diagnosis
    * still describes the computer before the change. */
@@ -51,24 +48,7 @@ struct _PhIpv6Page
   gboolean can_enable; /* what the diagnosis says: IPv6 is off and NetworkManager may turn it on */
 };
 
-G_DEFINE_FINAL_TYPE (PhIpv6Page, ph_ipv6_page, ADW_TYPE_BIN)
-
-enum
-{
-  PROP_0,
-  PROP_ACTIONS,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-enum
-{
-  SIGNAL_CHECK_AGAIN,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
+G_DEFINE_FINAL_TYPE (PhIpv6Page, ph_ipv6_page, PH_TYPE_FIX_PAGE)
 
 typedef enum
 {
@@ -205,13 +185,15 @@ show_outcome (PhIpv6Page *self, OutcomeKind kind, const char *title, const char 
 static void
 update_buttons (PhIpv6Page *self)
 {
+  PhActions *actions = ph_fix_page_get_actions (PH_FIX_PAGE (self));
+
   gtk_widget_set_visible (self->busy_box, self->busy);
   gtk_spinner_set_spinning (self->spinner, self->busy);
   gtk_widget_set_visible (self->enable_button, self->can_enable && self->change == NULL);
-  gtk_widget_set_sensitive (self->enable_button, !self->busy && self->actions != NULL);
+  gtk_widget_set_sensitive (self->enable_button, !self->busy && actions != NULL);
   gtk_widget_set_visible (self->undo_button, self->change != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "ipv6.undo",
-                                 !self->busy && self->actions != NULL && self->change != NULL);
+                                 !self->busy && actions != NULL && self->change != NULL);
   gtk_widget_set_sensitive (self->check_button, !self->busy);
   /* Once something changed, checking again is the next step. */
   if (self->change != NULL)
@@ -270,6 +252,7 @@ after_fix_text (PhIpv6Page *self, const PhNmFacts *shown, const char *method, gu
 static void
 refresh (PhIpv6Page *self)
 {
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
   g_autoptr (GPtrArray) addresses = NULL;
   const PhNmFacts *nm;
   const PhNmFacts *after;
@@ -283,7 +266,7 @@ refresh (PhIpv6Page *self)
 
   clear_box (self->facts_box);
   self->can_enable = FALSE;
-  if (self->diagnosis == NULL)
+  if (diagnosis == NULL)
     {
       gtk_widget_set_visible (self->change_group, FALSE);
       update_buttons (self);
@@ -291,7 +274,7 @@ refresh (PhIpv6Page *self)
     }
 
   /* After our change, NetworkManager's answer at its end says more than the check before it. */
-  nm = ph_diagnosis_get_nm (self->diagnosis);
+  nm = ph_diagnosis_get_nm (diagnosis);
   after = self->after_facts && self->after_facts->running ? self->after_facts : NULL;
   shown = after && after->connection_id ? after : nm;
   if (self->after_method)
@@ -300,10 +283,10 @@ refresh (PhIpv6Page *self)
     method = after->ipv6_method;
   else
     method = nm ? nm->ipv6_method : NULL;
-  addresses = global_addresses (self->diagnosis, after);
-  route = has_default_route (self->diagnosis, after);
-  verdict = ph_diagnosis_get_family_verdict (self->diagnosis, PH_FAMILY_IPV6);
-  causes = ph_diagnosis_get_family_causes (self->diagnosis, PH_FAMILY_IPV6);
+  addresses = global_addresses (diagnosis, after);
+  route = has_default_route (diagnosis, after);
+  verdict = ph_diagnosis_get_family_verdict (diagnosis, PH_FAMILY_IPV6);
+  causes = ph_diagnosis_get_family_causes (diagnosis, PH_FAMILY_IPV6);
 
   group = adw_preferences_group_new ();
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("This Computer"));
@@ -550,12 +533,14 @@ enable_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 enable_clicked_cb (PhIpv6Page *self)
 {
-  if (self->busy || self->actions == NULL)
+  PhActions *actions = ph_fix_page_get_actions (PH_FIX_PAGE (self));
+
+  if (self->busy || actions == NULL)
     return;
   gtk_widget_set_visible (self->outcome_box, FALSE);
   set_busy (self, _ ("Turning on IPv6 and waiting for the network…"));
-  ph_actions_enable_ipv6_async (self->actions, self->cancellable, enable_done_cb,
-                                g_object_ref (self));
+  ph_actions_enable_ipv6_async (actions, ph_fix_page_get_cancellable (PH_FIX_PAGE (self)),
+                                enable_done_cb, g_object_ref (self));
 }
 
 static void
@@ -586,18 +571,19 @@ static void
 undo_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   PhIpv6Page *self = PH_IPV6_PAGE (widget);
+  PhActions *actions = ph_fix_page_get_actions (PH_FIX_PAGE (self));
 
-  if (self->busy || self->actions == NULL || self->change == NULL)
+  if (self->busy || actions == NULL || self->change == NULL)
     return;
   set_busy (self, _ ("Undoing the change…"));
-  ph_actions_undo_async (self->actions, self->change, self->cancellable, undo_done_cb,
-                         g_object_ref (self));
+  ph_actions_undo_async (actions, self->change, ph_fix_page_get_cancellable (PH_FIX_PAGE (self)),
+                         undo_done_cb, g_object_ref (self));
 }
 
 static void
 check_clicked_cb (PhIpv6Page *self)
 {
-  g_signal_emit (self, signals[SIGNAL_CHECK_AGAIN], 0);
+  ph_fix_page_check_again (PH_FIX_PAGE (self));
 }
 
 /* ---- GObject ---- */
@@ -607,51 +593,35 @@ ph_ipv6_page_dispose (GObject *object)
 {
   PhIpv6Page *self = PH_IPV6_PAGE (object);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->actions);
-  g_clear_object (&self->diagnosis);
   g_clear_pointer (&self->change, ph_change_free);
   clear_after (self);
   G_OBJECT_CLASS (ph_ipv6_page_parent_class)->dispose (object);
 }
 
 static void
-ph_ipv6_page_finalize (GObject *object)
+ph_ipv6_page_diagnosis_changed (PhFixPage *page, gboolean replaced)
 {
-  PhIpv6Page *self = PH_IPV6_PAGE (object);
+  PhIpv6Page *self = PH_IPV6_PAGE (page);
 
-  g_clear_object (&self->cancellable);
-  G_OBJECT_CLASS (ph_ipv6_page_parent_class)->finalize (object);
+  /* A new check describes the computer after our change: it replaces what the change said. */
+  if (replaced)
+    clear_after (self);
+  /* A new check answers what the last outcome said; the Undo stays while there is a change. */
+  if (!self->busy)
+    gtk_widget_set_visible (self->outcome_box, FALSE);
+  refresh (self);
 }
 
 static void
-ph_ipv6_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+ph_ipv6_page_actions_changed (PhFixPage *page)
 {
-  PhIpv6Page *self = PH_IPV6_PAGE (object);
-
-  switch (prop_id)
-    {
-      case PROP_ACTIONS:
-        g_value_set_object (value, self->actions);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  update_buttons (PH_IPV6_PAGE (page));
 }
 
-static void
-ph_ipv6_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+static const char *
+ph_ipv6_page_real_get_title (PhFixPage *page)
 {
-  PhIpv6Page *self = PH_IPV6_PAGE (object);
-
-  switch (prop_id)
-    {
-      case PROP_ACTIONS:
-        ph_ipv6_page_set_actions (self, g_value_get_object (value));
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  return _ ("Turn On IPv6");
 }
 
 static void
@@ -659,21 +629,12 @@ ph_ipv6_page_class_init (PhIpv6PageClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  PhFixPageClass *fix_class = PH_FIX_PAGE_CLASS (klass);
 
   object_class->dispose = ph_ipv6_page_dispose;
-  object_class->finalize = ph_ipv6_page_finalize;
-  object_class->get_property = ph_ipv6_page_get_property;
-  object_class->set_property = ph_ipv6_page_set_property;
-
-  properties[PROP_ACTIONS]
-      = g_param_spec_object ("actions", NULL, NULL, PH_TYPE_ACTIONS,
-                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /* The user wants the confirmation probe: the window runs it and shows the confirm page. */
-  signals[SIGNAL_CHECK_AGAIN]
-      = g_signal_new ("check-again", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 0);
+  fix_class->diagnosis_changed = ph_ipv6_page_diagnosis_changed;
+  fix_class->actions_changed = ph_ipv6_page_actions_changed;
+  fix_class->get_title = ph_ipv6_page_real_get_title;
 
   gtk_widget_class_install_action (widget_class, "ipv6.undo", NULL, undo_action_cb);
 
@@ -703,7 +664,6 @@ ph_ipv6_page_init (PhIpv6Page *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   ph_status_page_fill (self->status_page);
-  self->cancellable = g_cancellable_new ();
   refresh (self);
 }
 
@@ -711,56 +671,6 @@ GtkWidget *
 ph_ipv6_page_new (void)
 {
   return g_object_new (PH_TYPE_IPV6_PAGE, NULL);
-}
-
-void
-ph_ipv6_page_set_diagnosis (PhIpv6Page *self, PhDiagnosis *diagnosis)
-{
-  g_return_if_fail (PH_IS_IPV6_PAGE (self));
-  g_return_if_fail (diagnosis == NULL || PH_IS_DIAGNOSIS (diagnosis));
-
-  /* A new check describes the computer after our change: it replaces what the change said. */
-  if (diagnosis != self->diagnosis)
-    clear_after (self);
-  g_set_object (&self->diagnosis, diagnosis);
-  /* A new check answers what the last outcome said; the Undo stays while there is a change. */
-  if (!self->busy)
-    gtk_widget_set_visible (self->outcome_box, FALSE);
-  refresh (self);
-}
-
-PhDiagnosis *
-ph_ipv6_page_get_diagnosis (PhIpv6Page *self)
-{
-  g_return_val_if_fail (PH_IS_IPV6_PAGE (self), NULL);
-  return self->diagnosis;
-}
-
-void
-ph_ipv6_page_set_actions (PhIpv6Page *self, PhActions *actions)
-{
-  g_return_if_fail (PH_IS_IPV6_PAGE (self));
-  g_return_if_fail (actions == NULL || PH_IS_ACTIONS (actions));
-
-  if (g_set_object (&self->actions, actions))
-    {
-      update_buttons (self);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACTIONS]);
-    }
-}
-
-PhActions *
-ph_ipv6_page_get_actions (PhIpv6Page *self)
-{
-  g_return_val_if_fail (PH_IS_IPV6_PAGE (self), NULL);
-  return self->actions;
-}
-
-const char *
-ph_ipv6_page_get_title (PhIpv6Page *self)
-{
-  g_return_val_if_fail (PH_IS_IPV6_PAGE (self), NULL);
-  return _ ("Turn On IPv6");
 }
 
 void

@@ -9,11 +9,12 @@
 
 #include "core/ph-actions.h"
 #include "core/ph-diagnosis.h"
+#include "ph-fix-page.h"
 
 G_BEGIN_DECLS
 
 #define PH_TYPE_IPV6_PAGE (ph_ipv6_page_get_type ())
-G_DECLARE_FINAL_TYPE (PhIpv6Page, ph_ipv6_page, PH, IPV6_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (PhIpv6Page, ph_ipv6_page, PH, IPV6_PAGE, PhFixPage)
 
 /* Signals:
  *   "check-again" ()   the user wants the confirmation probe; the window runs it and shows
@@ -21,20 +22,15 @@ G_DECLARE_FINAL_TYPE (PhIpv6Page, ph_ipv6_page, PH, IPV6_PAGE, AdwBin)
  * Widget names: "ipv6-enable" (Turn On IPv6), "ipv6-undo", "ipv6-check" (Check Again). */
 GtkWidget *
 ph_ipv6_page_new (void);
-/* Shows what this diagnosis says (NULL: nothing known yet). Keeps a reference. */
-void
-ph_ipv6_page_set_diagnosis (PhIpv6Page *self, PhDiagnosis *diagnosis);
-PhDiagnosis *
-ph_ipv6_page_get_diagnosis (PhIpv6Page *self);
-/* Property "actions": the PhActions that applies and undoes the fix (NULL: the buttons that need it
- * are insensitive). */
-void
-ph_ipv6_page_set_actions (PhIpv6Page *self, PhActions *actions);
-PhActions *
-ph_ipv6_page_get_actions (PhIpv6Page *self);
-/* The page's title, translated, for the window's header bar. */
-const char *
-ph_ipv6_page_get_title (PhIpv6Page *self);
+/* What every fix page does (ph-fix-page.h): the diagnosis shown, the "actions" property, the
+ * title. */
+#define ph_ipv6_page_set_diagnosis(self, diagnosis)                                                \
+  ph_fix_page_set_diagnosis (PH_FIX_PAGE (self), (diagnosis))
+#define ph_ipv6_page_get_diagnosis(self) ph_fix_page_get_diagnosis (PH_FIX_PAGE (self))
+#define ph_ipv6_page_set_actions(self, actions)                                                    \
+  ph_fix_page_set_actions (PH_FIX_PAGE (self), (actions))
+#define ph_ipv6_page_get_actions(self) ph_fix_page_get_actions (PH_FIX_PAGE (self))
+#define ph_ipv6_page_get_title(self) ph_fix_page_get_title (PH_FIX_PAGE (self))
 /* Tests only: what the page does when "Turn On IPv6" comes back with result (taken; its change
  * and facts are kept) or error (exactly one of them), without a NetworkManager. */
 void

@@ -17,35 +17,14 @@
 
 struct _PhProviderPage
 {
-  AdwBin parent_instance;
+  PhFixPage parent_instance;
 
   AdwStatusPage *status_page;
   GtkBox *facts_box;
   GtkWidget *check_button;
-
-  PhActions *actions;
-  PhDiagnosis *diagnosis;
 };
 
-G_DEFINE_FINAL_TYPE (PhProviderPage, ph_provider_page, ADW_TYPE_BIN)
-
-enum
-{
-  PROP_0,
-  PROP_ACTIONS,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-enum
-{
-  SIGNAL_CHECK_AGAIN,
-  SIGNAL_SHOW_FIX,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
+G_DEFINE_FINAL_TYPE (PhProviderPage, ph_provider_page, PH_TYPE_FIX_PAGE)
 
 typedef enum
 {
@@ -115,18 +94,9 @@ wrapped_label_new (const char *text)
 }
 
 static void
-show_fix (PhProviderPage *self, const char *road)
-{
-  if (g_signal_has_handler_pending (self, signals[SIGNAL_SHOW_FIX], 0, FALSE))
-    g_signal_emit (self, signals[SIGNAL_SHOW_FIX], 0, road);
-  else
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-fix", "s", road);
-}
-
-static void
 road_activated_cb (AdwActionRow *row, PhProviderPage *self)
 {
-  show_fix (self, g_object_get_data (G_OBJECT (row), "ph-road"));
+  ph_fix_page_emit_show_fix (PH_FIX_PAGE (self), g_object_get_data (G_OBJECT (row), "ph-road"));
 }
 
 static GtkWidget *
@@ -150,7 +120,7 @@ road_row_new (PhProviderPage *self, const char *name, const char *road, const ch
 static void
 add_why (PhProviderPage *self, Cause cause)
 {
-  PhUpnpFacts *upnp = ph_diagnosis_get_upnp (self->diagnosis);
+  PhUpnpFacts *upnp = ph_diagnosis_get_upnp (ph_fix_page_get_diagnosis (PH_FIX_PAGE (self)));
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget *heading = gtk_label_new (_ ("Why"));
   const char *why;
@@ -222,8 +192,9 @@ static GtkWidget *
 help_group_new (PhProviderPage *self, Cause cause)
 {
   GtkWidget *group = adw_preferences_group_new ();
-  gboolean ipv6_works
-      = ph_diagnosis_get_family_verdict (self->diagnosis, PH_FAMILY_IPV6) == PH_VERDICT_REACHABLE;
+  gboolean ipv6_works = ph_diagnosis_get_family_verdict (
+                            ph_fix_page_get_diagnosis (PH_FIX_PAGE (self)), PH_FAMILY_IPV6)
+                        == PH_VERDICT_REACHABLE;
   GtkWidget *isp;
 
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("What Can Help"));
@@ -261,12 +232,13 @@ help_group_new (PhProviderPage *self, Cause cause)
 static void
 refresh (PhProviderPage *self)
 {
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
   Cause cause;
 
   clear_box (self->facts_box);
-  if (self->diagnosis == NULL)
+  if (diagnosis == NULL)
     return;
-  cause = find_cause (self->diagnosis);
+  cause = find_cause (diagnosis);
   adw_status_page_set_title (self->status_page, cause == CAUSE_DOUBLE_NAT
                                                     ? _ ("Two Routers Stand in the Way")
                                                     : _ ("Forwarding Cannot Help Here"));
@@ -277,74 +249,31 @@ refresh (PhProviderPage *self)
 static void
 check_clicked_cb (PhProviderPage *self)
 {
-  g_signal_emit (self, signals[SIGNAL_CHECK_AGAIN], 0);
+  ph_fix_page_check_again (PH_FIX_PAGE (self));
 }
 
 /* ---- GObject ---- */
 
 static void
-ph_provider_page_dispose (GObject *object)
+ph_provider_page_diagnosis_changed (PhFixPage *page, gboolean replaced)
 {
-  PhProviderPage *self = PH_PROVIDER_PAGE (object);
-
-  g_clear_object (&self->actions);
-  g_clear_object (&self->diagnosis);
-  G_OBJECT_CLASS (ph_provider_page_parent_class)->dispose (object);
+  refresh (PH_PROVIDER_PAGE (page));
 }
 
-static void
-ph_provider_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+static const char *
+ph_provider_page_real_get_title (PhFixPage *page)
 {
-  PhProviderPage *self = PH_PROVIDER_PAGE (object);
-
-  switch (prop_id)
-    {
-      case PROP_ACTIONS:
-        g_value_set_object (value, self->actions);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-ph_provider_page_set_property (GObject *object, guint prop_id, const GValue *value,
-                               GParamSpec *pspec)
-{
-  PhProviderPage *self = PH_PROVIDER_PAGE (object);
-
-  switch (prop_id)
-    {
-      case PROP_ACTIONS:
-        ph_provider_page_set_actions (self, g_value_get_object (value));
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+  return _ ("Forwarding Cannot Help");
 }
 
 static void
 ph_provider_page_class_init (PhProviderPageClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  PhFixPageClass *fix_class = PH_FIX_PAGE_CLASS (klass);
 
-  object_class->dispose = ph_provider_page_dispose;
-  object_class->get_property = ph_provider_page_get_property;
-  object_class->set_property = ph_provider_page_set_property;
-
-  properties[PROP_ACTIONS]
-      = g_param_spec_object ("actions", NULL, NULL, PH_TYPE_ACTIONS,
-                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  signals[SIGNAL_CHECK_AGAIN]
-      = g_signal_new ("check-again", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 0);
-  /* The road the user picked: "ipv6" or "forward"; without a handler, win.show-fix. */
-  signals[SIGNAL_SHOW_FIX]
-      = g_signal_new ("show-fix", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                      G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  fix_class->diagnosis_changed = ph_provider_page_diagnosis_changed;
+  fix_class->get_title = ph_provider_page_real_get_title;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/porthole/Porthole/ph-provider-page.ui");
@@ -365,45 +294,4 @@ GtkWidget *
 ph_provider_page_new (void)
 {
   return g_object_new (PH_TYPE_PROVIDER_PAGE, NULL);
-}
-
-void
-ph_provider_page_set_diagnosis (PhProviderPage *self, PhDiagnosis *diagnosis)
-{
-  g_return_if_fail (PH_IS_PROVIDER_PAGE (self));
-  g_return_if_fail (diagnosis == NULL || PH_IS_DIAGNOSIS (diagnosis));
-
-  g_set_object (&self->diagnosis, diagnosis);
-  refresh (self);
-}
-
-PhDiagnosis *
-ph_provider_page_get_diagnosis (PhProviderPage *self)
-{
-  g_return_val_if_fail (PH_IS_PROVIDER_PAGE (self), NULL);
-  return self->diagnosis;
-}
-
-void
-ph_provider_page_set_actions (PhProviderPage *self, PhActions *actions)
-{
-  g_return_if_fail (PH_IS_PROVIDER_PAGE (self));
-  g_return_if_fail (actions == NULL || PH_IS_ACTIONS (actions));
-
-  if (g_set_object (&self->actions, actions))
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACTIONS]);
-}
-
-PhActions *
-ph_provider_page_get_actions (PhProviderPage *self)
-{
-  g_return_val_if_fail (PH_IS_PROVIDER_PAGE (self), NULL);
-  return self->actions;
-}
-
-const char *
-ph_provider_page_get_title (PhProviderPage *self)
-{
-  g_return_val_if_fail (PH_IS_PROVIDER_PAGE (self), NULL);
-  return _ ("Forwarding Cannot Help");
 }

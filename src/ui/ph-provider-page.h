@@ -9,11 +9,12 @@
 
 #include "core/ph-actions.h"
 #include "core/ph-diagnosis.h"
+#include "ph-fix-page.h"
 
 G_BEGIN_DECLS
 
 #define PH_TYPE_PROVIDER_PAGE (ph_provider_page_get_type ())
-G_DECLARE_FINAL_TYPE (PhProviderPage, ph_provider_page, PH, PROVIDER_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (PhProviderPage, ph_provider_page, PH, PROVIDER_PAGE, PhFixPage)
 
 /* Signals:
  *   "check-again" ()
@@ -23,19 +24,14 @@ G_DECLARE_FINAL_TYPE (PhProviderPage, ph_provider_page, PH, PROVIDER_PAGE, AdwBi
  * "provider-bridge" (double NAT), "provider-isp"; button "provider-check". */
 GtkWidget *
 ph_provider_page_new (void);
-/* Shows what this diagnosis says (NULL: nothing known yet). Keeps a reference. */
-void
-ph_provider_page_set_diagnosis (PhProviderPage *self, PhDiagnosis *diagnosis);
-PhDiagnosis *
-ph_provider_page_get_diagnosis (PhProviderPage *self);
-/* Property "actions": the PhActions that applies and undoes the fix (NULL: the buttons that need it
- * are insensitive). */
-void
-ph_provider_page_set_actions (PhProviderPage *self, PhActions *actions);
-PhActions *
-ph_provider_page_get_actions (PhProviderPage *self);
-/* The page's title, translated, for the window's header bar. */
-const char *
-ph_provider_page_get_title (PhProviderPage *self);
+/* What every fix page does (ph-fix-page.h): the diagnosis shown, the "actions" property, the
+ * title. */
+#define ph_provider_page_set_diagnosis(self, diagnosis)                                            \
+  ph_fix_page_set_diagnosis (PH_FIX_PAGE (self), (diagnosis))
+#define ph_provider_page_get_diagnosis(self) ph_fix_page_get_diagnosis (PH_FIX_PAGE (self))
+#define ph_provider_page_set_actions(self, actions)                                                \
+  ph_fix_page_set_actions (PH_FIX_PAGE (self), (actions))
+#define ph_provider_page_get_actions(self) ph_fix_page_get_actions (PH_FIX_PAGE (self))
+#define ph_provider_page_get_title(self) ph_fix_page_get_title (PH_FIX_PAGE (self))
 
 G_END_DECLS

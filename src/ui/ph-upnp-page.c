@@ -22,7 +22,7 @@
 
 struct _PhUpnpPage
 {
-  AdwBin parent_instance;
+  PhFixPage parent_instance;
 
   AdwToastOverlay *toast_overlay;
   AdwStatusPage *status_page;
@@ -40,9 +40,6 @@ struct _PhUpnpPage
   GtkWidget *undo_button;
   GtkWidget *manual_button;
 
-  PhActions *actions;
-  PhDiagnosis *diagnosis;
-  GCancellable *cancellable;
   gboolean busy;
   gboolean router_found; /* the diagnosis found an IGD: Apply can be tried */
   gboolean ours_listed;  /* the router lists a mapping of ours for the swarm port */
@@ -51,25 +48,7 @@ struct _PhUpnpPage
   guint mapped_port;     /* the port Apply mapped, for Undo */
 };
 
-G_DEFINE_FINAL_TYPE (PhUpnpPage, ph_upnp_page, ADW_TYPE_BIN)
-
-enum
-{
-  PROP_0,
-  PROP_ACTIONS,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
-enum
-{
-  SIGNAL_CHECK_AGAIN,
-  SIGNAL_SHOW_FIX,
-  N_SIGNALS
-};
-
-static guint signals[N_SIGNALS];
+G_DEFINE_FINAL_TYPE (PhUpnpPage, ph_upnp_page, PH_TYPE_FIX_PAGE)
 
 typedef enum
 {
@@ -183,25 +162,29 @@ external_scope_in_words (PhUpnpExternalScope scope)
 static PhUpnpFacts *
 get_facts (PhUpnpPage *self)
 {
-  return self->diagnosis ? ph_diagnosis_get_upnp (self->diagnosis) : NULL;
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
+
+  return diagnosis ? ph_diagnosis_get_upnp (diagnosis) : NULL;
 }
 
 static guint
 swarm_port (PhUpnpPage *self)
 {
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
   PhUpnpFacts *facts = get_facts (self);
 
   if (facts && facts->swarm_port)
     return facts->swarm_port;
-  return self->diagnosis ? ph_diagnosis_get_port (self->diagnosis) : 0;
+  return diagnosis ? ph_diagnosis_get_port (diagnosis) : 0;
 }
 
 /* This computer's address as the router sees it, else the kernel's private IPv4 address. */
 static const char *
 lan_address (PhUpnpPage *self)
 {
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
   PhUpnpFacts *facts = get_facts (self);
-  const PhLanFacts *lan = self->diagnosis ? ph_diagnosis_get_lan (self->diagnosis) : NULL;
+  const PhLanFacts *lan = diagnosis ? ph_diagnosis_get_lan (diagnosis) : NULL;
 
   if (facts && facts->lan_address && *facts->lan_address)
     return facts->lan_address;
@@ -216,36 +199,28 @@ lan_address (PhUpnpPage *self)
 }
 
 static void
-show_fix (PhUpnpPage *self, const char *road)
-{
-  /* Whoever holds the page may handle the signal; else the window's action does it. */
-  if (g_signal_has_handler_pending (self, signals[SIGNAL_SHOW_FIX], 0, FALSE))
-    g_signal_emit (self, signals[SIGNAL_SHOW_FIX], 0, road);
-  else
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-fix", "s", road);
-}
-
-static void
 provider_clicked_cb (PhUpnpPage *self)
 {
-  show_fix (self, "provider");
+  ph_fix_page_emit_show_fix (PH_FIX_PAGE (self), "provider");
 }
 
 static void
 update_buttons (PhUpnpPage *self)
 {
+  PhActions *actions = ph_fix_page_get_actions (PH_FIX_PAGE (self));
   gboolean undoable = self->mapped_here || self->ours_listed;
 
   gtk_widget_set_visible (self->busy_box, self->busy);
   gtk_spinner_set_spinning (self->spinner, self->busy);
   gtk_widget_set_visible (self->apply_button, self->router_found && !self->mapped_here);
   gtk_widget_set_sensitive (self->apply_button,
-                            !self->busy && self->actions != NULL && self->diagnosis != NULL);
+                            !self->busy && actions != NULL
+                                && ph_fix_page_get_diagnosis (PH_FIX_PAGE (self)) != NULL);
   gtk_widget_set_visible (self->check_button, self->mapped_here);
   gtk_widget_set_sensitive (self->check_button, !self->busy);
   gtk_widget_set_visible (self->undo_button, undoable);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "upnp.undo",
-                                 !self->busy && self->actions != NULL && undoable);
+                                 !self->busy && actions != NULL && undoable);
   gtk_widget_set_visible (self->manual_button, !self->router_found || self->show_manual);
   gtk_widget_set_sensitive (self->manual_button, !self->busy);
 }
@@ -318,10 +293,11 @@ router_group_new (PhUpnpPage *self, PhUpnpFacts *facts)
 static GtkWidget *
 plan_group_new (PhUpnpPage *self)
 {
+  PhActions *actions = ph_fix_page_get_actions (PH_FIX_PAGE (self));
   GtkWidget *group = adw_preferences_group_new ();
   guint port = swarm_port (self);
   const char *lan = lan_address (self);
-  guint lease = self->actions ? ph_actions_get_lease (self->actions) : 0;
+  guint lease = actions ? ph_actions_get_lease (actions) : 0;
   g_autofree char *port_text = NULL;
   g_autofree char *to_text = NULL;
   g_autofree char *lease_words = duration_in_words (lease ? lease : PH_UPNP_DEFAULT_LEASE_S);
@@ -408,6 +384,7 @@ mappings_group_new (PhUpnpFacts *facts)
 static void
 refresh (PhUpnpPage *self)
 {
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
   PhUpnpFacts *facts = get_facts (self);
   GtkWidget *group;
 
@@ -415,7 +392,7 @@ refresh (PhUpnpPage *self)
   self->router_found = facts && facts->found;
   self->ours_listed = facts && (facts->our_tcp || facts->our_udp);
 
-  if (self->diagnosis && !ph_diagnosis_forwarding_can_help (self->diagnosis))
+  if (diagnosis && !ph_diagnosis_forwarding_can_help (diagnosis))
     {
       GtkWidget *row = warning_row_new (
           _ ("Forwarding on this router cannot help: your provider or a second router stands "
@@ -436,7 +413,7 @@ refresh (PhUpnpPage *self)
     {
       g_autofree char *text = NULL;
 
-      if (self->diagnosis == NULL)
+      if (diagnosis == NULL)
         {
           update_buttons (self);
           return;
@@ -629,12 +606,16 @@ map_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 apply_clicked_cb (PhUpnpPage *self)
 {
-  if (self->busy || self->actions == NULL || self->diagnosis == NULL)
+  PhActions *actions = ph_fix_page_get_actions (PH_FIX_PAGE (self));
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
+
+  if (self->busy || actions == NULL || diagnosis == NULL)
     return;
   gtk_widget_set_visible (self->outcome_box, FALSE);
   set_busy (self, _ ("Asking the router…"));
-  ph_actions_map_for_diagnosis_async (self->actions, self->diagnosis, self->cancellable,
-                                      map_done_cb, g_object_ref (self));
+  ph_actions_map_for_diagnosis_async (actions, diagnosis,
+                                      ph_fix_page_get_cancellable (PH_FIX_PAGE (self)), map_done_cb,
+                                      g_object_ref (self));
 }
 
 static void
@@ -690,113 +671,76 @@ static void
 undo_action_cb (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   PhUpnpPage *self = PH_UPNP_PAGE (widget);
+  PhActions *actions = ph_fix_page_get_actions (PH_FIX_PAGE (self));
+  PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
   guint port = self->mapped_here && self->mapped_port ? self->mapped_port : swarm_port (self);
   guint check_port;
 
-  if (self->busy || self->actions == NULL || port == 0)
+  if (self->busy || actions == NULL || port == 0)
     return;
   set_busy (self, _ ("Removing the forward…"));
-  check_port = self->diagnosis && ph_diagnosis_get_port (self->diagnosis)
-                   ? ph_diagnosis_get_port (self->diagnosis)
-                   : PH_DEFAULT_PORT;
+  check_port = diagnosis && ph_diagnosis_get_port (diagnosis) ? ph_diagnosis_get_port (diagnosis)
+                                                              : PH_DEFAULT_PORT;
   /* The check's port: on the router this process mapped it on, else (made by an earlier run, or
    * before Porthole started) on the router the check found. */
-  if (self->diagnosis != NULL && port == check_port)
-    ph_actions_unmap_for_diagnosis_async (self->actions, self->diagnosis, self->cancellable,
+  if (diagnosis != NULL && port == check_port)
+    ph_actions_unmap_for_diagnosis_async (actions, diagnosis,
+                                          ph_fix_page_get_cancellable (PH_FIX_PAGE (self)),
                                           unmap_for_diagnosis_done_cb, g_object_ref (self));
   else
-    ph_actions_unmap_port_async (self->actions, NULL, port, self->cancellable, unmap_done_cb,
+    ph_actions_unmap_port_async (actions, NULL, port,
+                                 ph_fix_page_get_cancellable (PH_FIX_PAGE (self)), unmap_done_cb,
                                  g_object_ref (self));
 }
 
 static void
 check_clicked_cb (PhUpnpPage *self)
 {
-  g_signal_emit (self, signals[SIGNAL_CHECK_AGAIN], 0);
+  ph_fix_page_check_again (PH_FIX_PAGE (self));
 }
 
 static void
 manual_clicked_cb (PhUpnpPage *self)
 {
-  show_fix (self, "forward");
+  ph_fix_page_emit_show_fix (PH_FIX_PAGE (self), "forward");
 }
 
 /* ---- GObject ---- */
 
 static void
-ph_upnp_page_dispose (GObject *object)
+ph_upnp_page_diagnosis_changed (PhFixPage *page, gboolean replaced)
 {
-  PhUpnpPage *self = PH_UPNP_PAGE (object);
+  PhUpnpPage *self = PH_UPNP_PAGE (page);
 
-  g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->actions);
-  g_clear_object (&self->diagnosis);
-  G_OBJECT_CLASS (ph_upnp_page_parent_class)->dispose (object);
-}
-
-static void
-ph_upnp_page_finalize (GObject *object)
-{
-  PhUpnpPage *self = PH_UPNP_PAGE (object);
-
-  g_clear_object (&self->cancellable);
-  G_OBJECT_CLASS (ph_upnp_page_parent_class)->finalize (object);
-}
-
-static void
-ph_upnp_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
-{
-  PhUpnpPage *self = PH_UPNP_PAGE (object);
-
-  switch (prop_id)
+  if (!self->busy)
     {
-      case PROP_ACTIONS:
-        g_value_set_object (value, self->actions);
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      gtk_widget_set_visible (self->outcome_box, FALSE);
+      self->show_manual = FALSE;
     }
+  refresh (self);
 }
 
 static void
-ph_upnp_page_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
+ph_upnp_page_actions_changed (PhFixPage *page)
 {
-  PhUpnpPage *self = PH_UPNP_PAGE (object);
+  refresh (PH_UPNP_PAGE (page)); /* the lease shown is the actions' */
+}
 
-  switch (prop_id)
-    {
-      case PROP_ACTIONS:
-        ph_upnp_page_set_actions (self, g_value_get_object (value));
-        break;
-      default:
-        G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
+static const char *
+ph_upnp_page_real_get_title (PhFixPage *page)
+{
+  return _ ("Forward with UPnP");
 }
 
 static void
 ph_upnp_page_class_init (PhUpnpPageClass *klass)
 {
-  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  PhFixPageClass *fix_class = PH_FIX_PAGE_CLASS (klass);
 
-  object_class->dispose = ph_upnp_page_dispose;
-  object_class->finalize = ph_upnp_page_finalize;
-  object_class->get_property = ph_upnp_page_get_property;
-  object_class->set_property = ph_upnp_page_set_property;
-
-  properties[PROP_ACTIONS]
-      = g_param_spec_object ("actions", NULL, NULL, PH_TYPE_ACTIONS,
-                             G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
-
-  /* The user wants the confirmation probe: the window runs it and shows the confirm page. */
-  signals[SIGNAL_CHECK_AGAIN]
-      = g_signal_new ("check-again", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                      NULL, G_TYPE_NONE, 0);
-  /* Another road ("forward", "provider"); without a handler, the window's win.show-fix. */
-  signals[SIGNAL_SHOW_FIX]
-      = g_signal_new ("show-fix", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                      G_TYPE_NONE, 1, G_TYPE_STRING | G_SIGNAL_TYPE_STATIC_SCOPE);
+  fix_class->diagnosis_changed = ph_upnp_page_diagnosis_changed;
+  fix_class->actions_changed = ph_upnp_page_actions_changed;
+  fix_class->get_title = ph_upnp_page_real_get_title;
 
   gtk_widget_class_install_action (widget_class, "upnp.undo", NULL, undo_action_cb);
 
@@ -831,7 +775,6 @@ ph_upnp_page_init (PhUpnpPage *self)
   gtk_widget_add_css_class (GTK_WIDGET (self->outcome_next), "dim-label");
   gtk_widget_add_css_class (GTK_WIDGET (self->outcome_next), "caption");
   gtk_label_set_selectable (self->outcome_next, TRUE);
-  self->cancellable = g_cancellable_new ();
   refresh (self);
 }
 
@@ -839,53 +782,4 @@ GtkWidget *
 ph_upnp_page_new (void)
 {
   return g_object_new (PH_TYPE_UPNP_PAGE, NULL);
-}
-
-void
-ph_upnp_page_set_diagnosis (PhUpnpPage *self, PhDiagnosis *diagnosis)
-{
-  g_return_if_fail (PH_IS_UPNP_PAGE (self));
-  g_return_if_fail (diagnosis == NULL || PH_IS_DIAGNOSIS (diagnosis));
-
-  g_set_object (&self->diagnosis, diagnosis);
-  if (!self->busy)
-    {
-      gtk_widget_set_visible (self->outcome_box, FALSE);
-      self->show_manual = FALSE;
-    }
-  refresh (self);
-}
-
-PhDiagnosis *
-ph_upnp_page_get_diagnosis (PhUpnpPage *self)
-{
-  g_return_val_if_fail (PH_IS_UPNP_PAGE (self), NULL);
-  return self->diagnosis;
-}
-
-void
-ph_upnp_page_set_actions (PhUpnpPage *self, PhActions *actions)
-{
-  g_return_if_fail (PH_IS_UPNP_PAGE (self));
-  g_return_if_fail (actions == NULL || PH_IS_ACTIONS (actions));
-
-  if (g_set_object (&self->actions, actions))
-    {
-      refresh (self); /* the lease shown is the actions' */
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ACTIONS]);
-    }
-}
-
-PhActions *
-ph_upnp_page_get_actions (PhUpnpPage *self)
-{
-  g_return_val_if_fail (PH_IS_UPNP_PAGE (self), NULL);
-  return self->actions;
-}
-
-const char *
-ph_upnp_page_get_title (PhUpnpPage *self)
-{
-  g_return_val_if_fail (PH_IS_UPNP_PAGE (self), NULL);
-  return _ ("Forward with UPnP");
 }

@@ -9,11 +9,12 @@
 
 #include "core/ph-actions.h"
 #include "core/ph-diagnosis.h"
+#include "ph-fix-page.h"
 
 G_BEGIN_DECLS
 
 #define PH_TYPE_UPNP_PAGE (ph_upnp_page_get_type ())
-G_DECLARE_FINAL_TYPE (PhUpnpPage, ph_upnp_page, PH, UPNP_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (PhUpnpPage, ph_upnp_page, PH, UPNP_PAGE, PhFixPage)
 
 /* Signals:
  *   "check-again" ()                 after a mapping: the user wants the confirmation probe.
@@ -25,19 +26,14 @@ G_DECLARE_FINAL_TYPE (PhUpnpPage, ph_upnp_page, PH, UPNP_PAGE, AdwBin)
  * "upnp-provider". */
 GtkWidget *
 ph_upnp_page_new (void);
-/* Shows what this diagnosis says (NULL: nothing known yet). Keeps a reference. */
-void
-ph_upnp_page_set_diagnosis (PhUpnpPage *self, PhDiagnosis *diagnosis);
-PhDiagnosis *
-ph_upnp_page_get_diagnosis (PhUpnpPage *self);
-/* Property "actions": the PhActions that applies and undoes the fix (NULL: the buttons that need it
- * are insensitive). */
-void
-ph_upnp_page_set_actions (PhUpnpPage *self, PhActions *actions);
-PhActions *
-ph_upnp_page_get_actions (PhUpnpPage *self);
-/* The page's title, translated, for the window's header bar. */
-const char *
-ph_upnp_page_get_title (PhUpnpPage *self);
+/* What every fix page does (ph-fix-page.h): the diagnosis shown, the "actions" property, the
+ * title. */
+#define ph_upnp_page_set_diagnosis(self, diagnosis)                                                \
+  ph_fix_page_set_diagnosis (PH_FIX_PAGE (self), (diagnosis))
+#define ph_upnp_page_get_diagnosis(self) ph_fix_page_get_diagnosis (PH_FIX_PAGE (self))
+#define ph_upnp_page_set_actions(self, actions)                                                    \
+  ph_fix_page_set_actions (PH_FIX_PAGE (self), (actions))
+#define ph_upnp_page_get_actions(self) ph_fix_page_get_actions (PH_FIX_PAGE (self))
+#define ph_upnp_page_get_title(self) ph_fix_page_get_title (PH_FIX_PAGE (self))
 
 G_END_DECLS
