@@ -37,32 +37,10 @@ struct _PhForwardPage
 
 G_DEFINE_FINAL_TYPE (PhForwardPage, ph_forward_page, PH_TYPE_FIX_PAGE)
 
-static void
-clear_box (GtkBox *box)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (box))))
-    gtk_box_remove (box, child);
-}
-
-static GtkWidget *
-row_new (const char *title, const char *subtitle)
-{
-  GtkWidget *row = adw_action_row_new ();
-
-  /* Values and hints may carry addresses and “&”: never markup. */
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  return row;
-}
-
 static GtkWidget *
 warning_row_new (const char *message)
 {
-  GtkWidget *row = row_new (message, NULL);
+  GtkWidget *row = ph_text_row_new (message, NULL);
   GtkWidget *icon = gtk_image_new_from_icon_name ("dialog-information-symbolic");
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (icon), GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Tip"),
@@ -210,7 +188,7 @@ router_group_new (PhForwardPage *self)
   GtkWidget *link;
 
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Your Router"));
-  row = row_new (_ ("Admin page"), self->forwarding->admin_url);
+  row = ph_text_row_new (_ ("Admin page"), self->forwarding->admin_url);
   link = gtk_link_button_new_with_label (self->forwarding->admin_url, _ ("_Open"));
   gtk_button_set_use_underline (GTK_BUTTON (link), TRUE);
   gtk_widget_set_name (link, "forward-open-router");
@@ -246,7 +224,7 @@ steps_group_new (PhForwardPage *self)
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Steps"));
   for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
     {
-      GtkWidget *row = row_new (steps[i], NULL);
+      GtkWidget *row = ph_text_row_new (steps[i], NULL);
       g_autofree char *number = g_strdup_printf ("%u", i + 1);
       GtkWidget *label = gtk_label_new (number);
 
@@ -292,7 +270,7 @@ refresh (PhForwardPage *self)
   PhKuboNode *node;
   gboolean node_running;
 
-  clear_box (self->facts_box);
+  ph_box_remove_all (self->facts_box);
   g_clear_pointer (&self->forwarding, ph_forwarding_facts_free);
   gtk_widget_set_visible (self->outcome_box, FALSE);
   gtk_widget_set_visible (self->copy_all_button, FALSE);

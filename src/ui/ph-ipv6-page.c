@@ -50,13 +50,6 @@ struct _PhIpv6Page
 
 G_DEFINE_FINAL_TYPE (PhIpv6Page, ph_ipv6_page, PH_TYPE_FIX_PAGE)
 
-typedef enum
-{
-  OUTCOME_GOOD,
-  OUTCOME_WARNING,
-  OUTCOME_ERROR,
-} OutcomeKind;
-
 /* ---- reading the host's IPv6 state from the diagnosis ---- */
 
 /* The same rule as the IPv6 fix itself: these methods leave the connection without a global
@@ -138,47 +131,21 @@ has_default_route (PhDiagnosis *diagnosis, const PhNmFacts *after)
 static GtkWidget *
 fact_row_new (const char *title, const char *value)
 {
-  GtkWidget *row = adw_action_row_new ();
+  /* values come from the network (names, addresses): plain text */
+  GtkWidget *row = ph_text_row_new (title, value);
 
-  /* Values come from the network (connection names, addresses): never markup. */
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
   gtk_widget_add_css_class (row, "property");
   return row;
 }
 
 static void
-clear_box (GtkBox *box)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (box))))
-    gtk_box_remove (box, child);
-}
-
-static void
-set_label (GtkLabel *label, const char *text)
-{
-  gtk_label_set_text (label, text ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (label), text && *text);
-}
-
-static void
-show_outcome (PhIpv6Page *self, OutcomeKind kind, const char *title, const char *body,
+show_outcome (PhIpv6Page *self, PhOutcome kind, const char *title, const char *body,
               const char *next)
 {
-  static const char *icons[]
-      = { "emblem-ok-symbolic", "dialog-warning-symbolic", "dialog-error-symbolic" };
-  static const char *classes[] = { "success", "warning", "error" };
-
-  gtk_image_set_from_icon_name (self->outcome_icon, icons[kind]);
-  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->outcome_icon), classes[i]);
-  gtk_widget_add_css_class (GTK_WIDGET (self->outcome_icon), classes[kind]);
-  set_label (self->outcome_title, title);
-  set_label (self->outcome_body, body);
-  set_label (self->outcome_next, next);
+  ph_outcome_icon_set (self->outcome_icon, kind);
+  ph_label_set_optional (self->outcome_title, title);
+  ph_label_set_optional (self->outcome_body, body);
+  ph_label_set_optional (self->outcome_next, next);
   gtk_widget_set_visible (self->outcome_box, TRUE);
 }
 
@@ -264,7 +231,7 @@ refresh (PhIpv6Page *self)
   GPtrArray *causes;
   g_autofree char *change_text = NULL;
 
-  clear_box (self->facts_box);
+  ph_box_remove_all (self->facts_box);
   self->can_enable = FALSE;
   if (diagnosis == NULL)
     {
@@ -430,14 +397,14 @@ explain_error (PhIpv6Page *self, const GError *error)
         default:
           break;
       }
-  show_outcome (self, OUTCOME_ERROR, title, error->message, next);
+  show_outcome (self, PH_OUTCOME_ERROR, title, error->message, next);
 }
 
 static void
 explain_result (PhIpv6Page *self, const PhIpv6FixResult *result)
 {
   const char *title;
-  OutcomeKind kind = OUTCOME_GOOD;
+  PhOutcome kind = PH_OUTCOME_GOOD;
   g_autofree char *next = NULL;
 
   switch (result->outcome)
@@ -447,19 +414,19 @@ explain_result (PhIpv6Page *self, const PhIpv6FixResult *result)
         break;
       case PH_IPV6_OUTCOME_ADDRESS_ONLY:
         title = _ ("IPv6 is on: an address came, a route not yet");
-        kind = OUTCOME_WARNING;
+        kind = PH_OUTCOME_WARNING;
         break;
       case PH_IPV6_OUTCOME_NONE_OFFERED:
         title = _ ("IPv6 is on, but the network offers no public address");
-        kind = OUTCOME_WARNING;
+        kind = PH_OUTCOME_WARNING;
         break;
       case PH_IPV6_OUTCOME_NOT_APPLIED:
         title = _ ("Saved: it applies when the connection reconnects");
-        kind = OUTCOME_WARNING;
+        kind = PH_OUTCOME_WARNING;
         break;
       case PH_IPV6_OUTCOME_PENDING:
         title = _ ("Saved: still waiting for the network");
-        kind = OUTCOME_WARNING;
+        kind = PH_OUTCOME_WARNING;
         break;
       case PH_IPV6_OUTCOME_ALREADY_ON:
         title = _ ("IPv6 was on already");
@@ -555,7 +522,7 @@ undo_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       set_busy (self, NULL);
-      show_outcome (self, OUTCOME_ERROR, _ ("The change could not be undone"), error->message,
+      show_outcome (self, PH_OUTCOME_ERROR, _ ("The change could not be undone"), error->message,
                     NULL);
       return;
     }
@@ -563,7 +530,7 @@ undo_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
   g_clear_pointer (&self->change, ph_change_free);
   /* the check's facts describe the computer as it is again */
   clear_after (self);
-  show_outcome (self, OUTCOME_GOOD, _ ("The IPv6 setting is back as it was"), message, NULL);
+  show_outcome (self, PH_OUTCOME_GOOD, _ ("The IPv6 setting is back as it was"), message, NULL);
   refresh (self);
 }
 

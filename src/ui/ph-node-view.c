@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "ph-node-view.h"
+#include "ph-ui-util.h"
 
 struct _PhNodeView
 {
@@ -18,18 +19,6 @@ struct _PhNodeView
 };
 
 G_DEFINE_FINAL_TYPE (PhNodeView, ph_node_view, ADW_TYPE_BIN)
-
-static GtkWidget *
-row_new (const char *title, const char *subtitle)
-{
-  GtkWidget *row = adw_action_row_new ();
-
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  return row;
-}
 
 /* A short value beside the title, a long one under it: beside, it would squeeze both at 360 px. */
 static GtkWidget *
@@ -39,9 +28,9 @@ row_with_value (const char *title, const char *value, const char *style)
   GtkWidget *label;
 
   if (g_utf8_strlen (value, -1) > 20)
-    return row_new (title, value);
+    return ph_text_row_new (title, value);
 
-  row = row_new (title, NULL);
+  row = ph_text_row_new (title, NULL);
   label = gtk_label_new (value);
   gtk_label_set_xalign (GTK_LABEL (label), 1.0);
   gtk_label_set_selectable (GTK_LABEL (label), TRUE);
@@ -56,7 +45,7 @@ row_with_value (const char *title, const char *value, const char *style)
 static GtkWidget *
 advice_row (const PhKuboAdvice *advice, gboolean warning)
 {
-  GtkWidget *row = row_new (warning ? _ ("Warning") : _ ("Suggestion"), advice->message);
+  GtkWidget *row = ph_text_row_new (warning ? _ ("Warning") : _ ("Suggestion"), advice->message);
   GtkWidget *icon = gtk_image_new_from_icon_name (warning ? "dialog-warning-symbolic"
                                                           : "dialog-information-symbolic");
 
@@ -278,7 +267,7 @@ add_own_view (AdwPreferencesGroup *group, const PhKuboNode *node, PhDiagnosis *d
   if ((node->autonat->reachability == PH_KUBO_REACHABILITY_PUBLIC && !we_reach)
       || (node->autonat->reachability == PH_KUBO_REACHABILITY_PRIVATE && we_reach))
     {
-      GtkWidget *note = row_new (
+      GtkWidget *note = ph_text_row_new (
           _ ("The two views differ"),
           _ ("Your node’s view can be hours old; Porthole’s check was just made, so trust it "
              "when they differ. Your node will catch up on its own."));

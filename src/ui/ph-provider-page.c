@@ -61,27 +61,6 @@ find_cause (PhDiagnosis *diagnosis)
   return CAUSE_UNKNOWN;
 }
 
-static void
-clear_box (GtkBox *box)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (box))))
-    gtk_box_remove (box, child);
-}
-
-static GtkWidget *
-row_new (const char *title, const char *subtitle)
-{
-  GtkWidget *row = adw_action_row_new ();
-
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (subtitle)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-  return row;
-}
-
 static GtkWidget *
 wrapped_label_new (const char *text)
 {
@@ -103,7 +82,7 @@ static GtkWidget *
 road_row_new (PhProviderPage *self, const char *name, const char *road, const char *title,
               const char *subtitle)
 {
-  GtkWidget *row = row_new (title, subtitle);
+  GtkWidget *row = ph_text_row_new (title, subtitle);
   GtkWidget *arrow = gtk_image_new_from_icon_name ("go-next-symbolic");
 
   gtk_widget_set_name (row, name);
@@ -182,7 +161,7 @@ add_why (PhProviderPage *self, Cause cause)
       gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
       gtk_widget_add_css_class (list, "boxed-list");
       gtk_list_box_append (GTK_LIST_BOX (list),
-                           row_new (_ ("Your router’s internet address"), value));
+                           ph_text_row_new (_ ("Your router’s internet address"), value));
       gtk_box_append (GTK_BOX (box), list);
     }
   gtk_box_append (self->facts_box, box);
@@ -207,7 +186,7 @@ help_group_new (PhProviderPage *self, Cause cause)
                                     "Porthole can turn it on for this computer.")));
   if (cause == CAUSE_DOUBLE_NAT)
     {
-      GtkWidget *bridge = row_new (
+      GtkWidget *bridge = ph_text_row_new (
           _ ("Take one router out of the path"),
           _ ("Put your own router into bridge (or access point) mode, so that only the router in "
              "front does NAT, and forward the port there. Or set the provider’s modem to bridge "
@@ -221,9 +200,10 @@ help_group_new (PhProviderPage *self, Cause cause)
                         _ ("First on the router in front, to your router; then on your router, "
                            "to this computer. Porthole shows the values for your router.")));
     }
-  isp = row_new (_ ("Ask your provider for a public IPv4 address"),
-                 _ ("Many providers give one on request, sometimes for a small fee. Ask for “a "
-                    "public IPv4 address” or to be taken off carrier-grade NAT (CGNAT)."));
+  isp = ph_text_row_new (
+      _ ("Ask your provider for a public IPv4 address"),
+      _ ("Many providers give one on request, sometimes for a small fee. Ask for “a "
+         "public IPv4 address” or to be taken off carrier-grade NAT (CGNAT)."));
   gtk_widget_set_name (isp, "provider-isp");
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), isp);
   return group;
@@ -235,7 +215,7 @@ refresh (PhProviderPage *self)
   PhDiagnosis *diagnosis = ph_fix_page_get_diagnosis (PH_FIX_PAGE (self));
   Cause cause;
 
-  clear_box (self->facts_box);
+  ph_box_remove_all (self->facts_box);
   if (diagnosis == NULL)
     return;
   cause = find_cause (diagnosis);

@@ -50,25 +50,14 @@ struct _PhUpnpPage
 
 G_DEFINE_FINAL_TYPE (PhUpnpPage, ph_upnp_page, PH_TYPE_FIX_PAGE)
 
-typedef enum
-{
-  OUTCOME_GOOD,
-  OUTCOME_WARNING,
-  OUTCOME_ERROR,
-} OutcomeKind;
-
 /* ---- small widgets ---- */
 
 static GtkWidget *
 fact_row_new (const char *title, const char *value)
 {
-  GtkWidget *row = adw_action_row_new ();
+  /* values come from the network (names, addresses): plain text */
+  GtkWidget *row = ph_text_row_new (title, value);
 
-  /* Router names and descriptions come from the network: never markup. */
-  adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
-  if (value)
-    adw_action_row_set_subtitle (ADW_ACTION_ROW (row), value);
   gtk_widget_add_css_class (row, "property");
   return row;
 }
@@ -89,36 +78,13 @@ warning_row_new (const char *message, gboolean severe)
 }
 
 static void
-clear_box (GtkBox *box)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (box))))
-    gtk_box_remove (box, child);
-}
-
-static void
-set_label (GtkLabel *label, const char *text)
-{
-  gtk_label_set_text (label, text ? text : "");
-  gtk_widget_set_visible (GTK_WIDGET (label), text && *text);
-}
-
-static void
-show_outcome (PhUpnpPage *self, OutcomeKind kind, const char *title, const char *body,
+show_outcome (PhUpnpPage *self, PhOutcome kind, const char *title, const char *body,
               const char *detail)
 {
-  static const char *icons[]
-      = { "emblem-ok-symbolic", "dialog-warning-symbolic", "dialog-error-symbolic" };
-  static const char *classes[] = { "success", "warning", "error" };
-
-  gtk_image_set_from_icon_name (self->outcome_icon, icons[kind]);
-  for (guint i = 0; i < G_N_ELEMENTS (classes); i++)
-    gtk_widget_remove_css_class (GTK_WIDGET (self->outcome_icon), classes[i]);
-  gtk_widget_add_css_class (GTK_WIDGET (self->outcome_icon), classes[kind]);
-  set_label (self->outcome_title, title);
-  set_label (self->outcome_body, body);
-  set_label (self->outcome_next, detail);
+  ph_outcome_icon_set (self->outcome_icon, kind);
+  ph_label_set_optional (self->outcome_title, title);
+  ph_label_set_optional (self->outcome_body, body);
+  ph_label_set_optional (self->outcome_next, detail);
   gtk_widget_set_visible (self->outcome_box, TRUE);
 }
 
@@ -388,7 +354,7 @@ refresh (PhUpnpPage *self)
   PhUpnpFacts *facts = get_facts (self);
   GtkWidget *group;
 
-  clear_box (self->facts_box);
+  ph_box_remove_all (self->facts_box);
   self->router_found = facts && facts->found;
   self->ours_listed = facts && (facts->our_tcp || facts->our_udp);
 
@@ -541,7 +507,7 @@ explain_map_error (PhUpnpPage *self, const GError *error)
           body = g_strdup (_ ("Try again in a moment, or forward the port by hand."));
           break;
       }
-  show_outcome (self, OUTCOME_ERROR, title, body, detail);
+  show_outcome (self, PH_OUTCOME_ERROR, title, body, detail);
 }
 
 static void
@@ -589,7 +555,7 @@ map_done_cb (GObject *source, GAsyncResult *res, gpointer user_data)
 
       g_string_append_printf (body, "\n\n%s", w->message);
     }
-  show_outcome (self, OUTCOME_GOOD, title, body->str,
+  show_outcome (self, PH_OUTCOME_GOOD, title, body->str,
                 _ ("Check now to confirm that peers on the internet can reach your node."));
   {
     g_autofree char *text = g_strdup_printf (_ ("Port %u forwarded"), result->port);
@@ -627,12 +593,12 @@ unmap_done (PhUpnpPage *self, gboolean removed, const GError *error)
         return;
       set_busy (self, NULL);
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
-        show_outcome (self, OUTCOME_WARNING, _ ("Porthole does not know which router to ask"),
+        show_outcome (self, PH_OUTCOME_WARNING, _ ("Porthole does not know which router to ask"),
                       _ ("The router drops the forward when its lease ends; or remove it in the "
                          "router’s admin page."),
                       error->message);
       else
-        show_outcome (self, OUTCOME_ERROR, _ ("The forward could not be removed"),
+        show_outcome (self, PH_OUTCOME_ERROR, _ ("The forward could not be removed"),
                       _ ("Porthole stopped renewing it, so the router drops it when its lease "
                          "ends. Or remove it in the router’s admin page."),
                       error->message);
@@ -641,7 +607,7 @@ unmap_done (PhUpnpPage *self, gboolean removed, const GError *error)
   set_busy (self, NULL);
   self->mapped_here = FALSE;
   self->ours_listed = FALSE;
-  show_outcome (self, OUTCOME_GOOD, _ ("The forward is removed"),
+  show_outcome (self, PH_OUTCOME_GOOD, _ ("The forward is removed"),
                 _ ("The router no longer forwards the port to this computer."), NULL);
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_ ("Forward removed")));
   update_buttons (self);
