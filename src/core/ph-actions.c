@@ -476,6 +476,23 @@ for_diagnosis_start (PhActions *self, PhDiagnosis *diagnosis, GTask *task, ForDi
   g_task_run_in_thread (open, for_diagnosis_open_in_thread);
 }
 
+/* The task of a map or unmap for a diagnosis, and its data (the port the diagnosis names). */
+static GTask *
+for_diagnosis_task_new (PhActions *self, PhDiagnosis *diagnosis, gboolean unmap,
+                        gpointer source_tag, GCancellable *cancellable,
+                        GAsyncReadyCallback callback, gpointer user_data, ForDiagnosis **data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  /* what was done on the router is the answer, even if the caller cancelled at the last moment */
+  g_task_set_check_cancellable (task, FALSE);
+  *data = g_new0 (ForDiagnosis, 1);
+  (*data)->port = diagnosis_port (diagnosis);
+  (*data)->unmap = unmap;
+  return task;
+}
+
 void
 ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
                                     GCancellable *cancellable, GAsyncReadyCallback callback,
@@ -488,12 +505,8 @@ ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
   g_return_if_fail (PH_IS_DIAGNOSIS (diagnosis));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ph_actions_map_for_diagnosis_async);
-  /* what was done on the router is the answer, even if the caller cancelled at the last moment */
-  g_task_set_check_cancellable (task, FALSE);
-  data = g_new0 (ForDiagnosis, 1);
-  data->port = diagnosis_port (diagnosis);
+  task = for_diagnosis_task_new (self, diagnosis, FALSE, ph_actions_map_for_diagnosis_async,
+                                 cancellable, callback, user_data, &data);
   for_diagnosis_start (self, diagnosis, task, data);
 }
 
@@ -520,13 +533,8 @@ ph_actions_unmap_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
   g_return_if_fail (PH_IS_DIAGNOSIS (diagnosis));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, ph_actions_unmap_for_diagnosis_async);
-  /* what was done on the router is the answer, even if the caller cancelled at the last moment */
-  g_task_set_check_cancellable (task, FALSE);
-  data = g_new0 (ForDiagnosis, 1);
-  data->port = diagnosis_port (diagnosis);
-  data->unmap = TRUE;
+  task = for_diagnosis_task_new (self, diagnosis, TRUE, ph_actions_unmap_for_diagnosis_async,
+                                 cancellable, callback, user_data, &data);
   if (g_hash_table_contains (self->mappings, GUINT_TO_POINTER (data->port)))
     {
       /* made by this object: its router is known, and its renewal must stop first */
