@@ -22,6 +22,7 @@
 
 #include "ph-history.h"
 #include "p2p/ph-ip-scope.h"
+#include "net/ph-state-file.h"
 
 #define HISTORY_VERSION 1
 /* causes are short words ("behind-nat"); anything longer was not written by us */
@@ -227,29 +228,6 @@ entries_parse (const char *text, gsize len)
 
 /* ---- the file ---- */
 
-static char *
-set_aside_path (const char *path)
-{
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
-  char *candidate = g_strdup_printf ("%s.corrupt-%s", path, stamp);
-
-  for (guint i = 1; i < 100 && g_file_test (candidate, G_FILE_TEST_EXISTS); i++)
-    {
-      g_free (candidate);
-      candidate = g_strdup_printf ("%s.corrupt-%s-%u", path, stamp, i);
-    }
-  if (g_file_test (candidate, G_FILE_TEST_EXISTS))
-    {
-      /* a rename must never overwrite an earlier one */
-      g_autofree char *uuid = g_uuid_string_random ();
-
-      g_free (candidate);
-      candidate = g_strdup_printf ("%s.corrupt-%s-%s", path, stamp, uuid);
-    }
-  return candidate;
-}
-
 static void
 set_error_io (GError **error, const char *path, int errsv)
 {
@@ -262,7 +240,7 @@ set_error_io (GError **error, const char *path, int errsv)
 static void
 set_aside (PhHistory *self, const char *why, GError **error)
 {
-  g_autofree char *aside = set_aside_path (self->path);
+  g_autofree char *aside = ph_state_file_aside_path (self->path);
 
   if (g_rename (self->path, aside) != 0)
     {

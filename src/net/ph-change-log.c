@@ -15,6 +15,7 @@
 
 #include "ph-change-log.h"
 #include "ph-json.h"
+#include "ph-state-file.h"
 
 #define CHANGE_LOG_VERSION 1
 
@@ -235,28 +236,6 @@ changes_parse (const char *text, gsize len)
   return g_steal_pointer (&changes);
 }
 
-static char *
-set_aside_path (const char *path)
-{
-  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
-  char *candidate = g_strdup_printf ("%s.corrupt-%s", path, stamp);
-
-  for (guint i = 1; i < 100 && g_file_test (candidate, G_FILE_TEST_EXISTS); i++)
-    {
-      g_free (candidate);
-      candidate = g_strdup_printf ("%s.corrupt-%s-%u", path, stamp, i);
-    }
-  if (g_file_test (candidate, G_FILE_TEST_EXISTS))
-    {
-      /* a rename must never overwrite an earlier one */
-      g_autofree char *uuid = g_uuid_string_random ();
-      g_free (candidate);
-      candidate = g_strdup_printf ("%s.corrupt-%s-%s", path, stamp, uuid);
-    }
-  return candidate;
-}
-
 static void
 set_error_io (GError **error, const char *path, int errsv)
 {
@@ -270,7 +249,7 @@ set_error_io (GError **error, const char *path, int errsv)
 static void
 set_aside (PhChangeLog *log, const char *why, GError **error)
 {
-  g_autofree char *aside = set_aside_path (log->path);
+  g_autofree char *aside = ph_state_file_aside_path (log->path);
 
   if (g_rename (log->path, aside) != 0)
     {
