@@ -49,6 +49,18 @@ static const guint8 secp256k1_sec1_tail[]
  * signature hash is SHA-256 on every curve. */
 static const char *const ecdsa_curves[] = { "prime256v1", "secp384r1", "secp521r1" };
 
+/* OpenSSL frees its state from an atexit handler unless told not to. Porthole's worker threads
+ * (probes, dial-backs, the connection pools) cannot all be joined before exit, and one still
+ * finishing a handshake would then use freed library state; and a thread ending after the
+ * cleanup has deleted OpenSSL's thread-local keys never frees its own random generator. The
+ * process is ending: let the kernel have it all. This must run before any other libcrypto call,
+ * hence a constructor, in the file every user of our crypto links. */
+__attribute__ ((constructor)) static void
+ph_keys_init_openssl (void)
+{
+  OPENSSL_init_crypto (OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
 struct _PhPublicKey
 {
   gatomicrefcount ref_count;
