@@ -910,11 +910,11 @@ ph_ui_harness_begin_check (PhUiHarness *self)
   self->check_max_cpu_us = 0;
 }
 
-/* PORTHOLE_UI_DISPATCH_CLOCK=cpu (the live roads on the NAT topology): the AutoNAT servers, the
- * router, Xvfb and the probe's worker threads share the machine's two cores with the window,
- * and a dispatch's wall time there is mostly time waiting for a CPU. What is asserted then is
- * the main thread's own CPU time per dispatch; the wall time is printed beside it. The recorded
- * roads, where nothing else runs, assert the wall time. */
+/* What is asserted is each dispatch's wall time: a main loop that waits (on the network, a disk,
+ * a lock) is caught as surely as one that computes. PORTHOLE_UI_DISPATCH_CLOCK=cpu is for a
+ * machine with one core, where the live roads' AutoNAT servers and router must share it with the
+ * window and a dispatch's wall time is mostly time waiting for the CPU: the main thread's own CPU
+ * time per dispatch is asserted then, and the wall time printed beside it. */
 static gboolean
 dispatch_clock_is_cpu (void)
 {
