@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "ph-history-private.h"
 #include "ph-history.h"
 #include "p2p/ph-ip-scope.h"
 #include "net/ph-state-file.h"
@@ -186,8 +187,8 @@ entry_to_json (const PhHistoryEntry *entry)
 
 /* The whole file, or NULL when anything in it is not what we write. Newest first, at most
  * PH_HISTORY_MAX_ENTRIES (a longer list from a future version is cut, not refused). */
-static GPtrArray *
-entries_parse (const char *text, gsize len)
+GPtrArray *
+ph_history_entries_parse (const char *text, gsize len)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GPtrArray) entries
@@ -341,18 +342,36 @@ history_read (PhHistory *self, GError **error)
       set_aside (self, "cannot be read", error);
       return NULL;
     }
-  entries = entries_parse (text, len);
+  entries = ph_history_entries_parse (text, len);
   if (entries == NULL)
     set_aside (self, "does not parse", error);
   return entries;
 }
 
-gboolean
-ph_history_save (PhHistory *self, GError **error)
+char *
+ph_history_entries_to_data (GPtrArray *entries, gsize *len)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonGenerator) generator = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, HISTORY_VERSION);
+  json_builder_set_member_name (builder, "entries");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < entries->len; i++)
+    json_builder_add_value (builder, entry_to_json (g_ptr_array_index (entries, i)));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, len);
+}
+
+gboolean
+ph_history_save (PhHistory *self, GError **error)
+{
   g_autoptr (GError) local_error = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *text = NULL;
@@ -361,18 +380,7 @@ ph_history_save (PhHistory *self, GError **error)
   g_return_val_if_fail (PH_IS_HISTORY (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, HISTORY_VERSION);
-  json_builder_set_member_name (builder, "entries");
-  json_builder_begin_array (builder);
-  for (guint i = 0; i < self->entries->len; i++)
-    json_builder_add_value (builder, entry_to_json (g_ptr_array_index (self->entries, i)));
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, &len);
+  text = ph_history_entries_to_data (self->entries, &len);
 
   dir = g_path_get_dirname (self->path);
   if (g_mkdir_with_parents (dir, 0700) != 0)
