@@ -46,23 +46,27 @@ typedef void (*PhCheckProgressFunc) (const PhCheckEvent *event, gpointer user_da
 
 typedef struct
 {
-  guint port;          /* the node's swarm port; 0: the kubo node's, else PH_DEFAULT_PORT */
-  char **peers;        /* AutoNAT servers; NULL means the default bootstrap list */
-  guint timeout_s;     /* the whole check's deadline */
-  gboolean no_upnp;    /* do not ask the router over UPnP (tests on a real LAN; users who prefer not) */
+  guint port;      /* the node's swarm port; 0: the kubo node's, else PH_DEFAULT_PORT */
+  char **peers;    /* AutoNAT servers; NULL means the default bootstrap list */
+  guint timeout_s; /* the whole check's deadline */
+  /* do not ask the router over UPnP (tests on a real LAN; users who prefer not) */
+  gboolean no_upnp;
   PhCheckProgressFunc progress; /* may be NULL; called on the caller's main context (the thread-
                                  * default one at ph_check_run_async), in order, never after the
                                  * async callback; pointers valid only during the call */
   gpointer progress_data;       /* must live until the async callback */
 } PhCheckOptions;
 
-void ph_check_options_clear (PhCheckOptions *options);
+void
+ph_check_options_clear (PhCheckOptions *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PhCheckOptions, ph_check_options_clear)
 
 /* The servers asked when the user names none (the IPFS bootstrap peers). */
-const char *const *ph_check_default_servers (void);
+const char *const *
+ph_check_default_servers (void);
 /* PORTHOLE_TEST_ALLOW_PRIVATE_ADDRESSES=1: tests only. */
-gboolean ph_check_allow_private (void);
+gboolean
+ph_check_allow_private (void);
 
 /* Tests and screenshots: PORTHOLE_TEST_REPLAY=<dir> makes ph_check_run_async do no I/O at all.
  * The n-th call of the process (counted per directory: naming another one starts again at 1)
@@ -77,15 +81,20 @@ gboolean ph_check_allow_private (void);
 #define PH_CHECK_REPLAY_MAX_FILE_SIZE (1024 * 1024)
 
 /* The replay directory, or NULL when checks are real. */
-const char *ph_check_replay_dir (void);
+const char *
+ph_check_replay_dir (void);
 /* Loads one recorded check as replay does (with the @IGD_URL@ substitution). */
-PhDiagnosis *ph_check_load_recorded (const char *path, GError **error);
+PhDiagnosis *
+ph_check_load_recorded (const char *path, GError **error);
 /* Tests only: the next replayed check is check-1.json again. */
-void ph_check_reset_replay_for_tests (void);
+void
+ph_check_reset_replay_for_tests (void);
 
 /* Runs on the caller's main context; blocking work goes to worker threads. */
-void ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
-                         GAsyncReadyCallback callback, gpointer user_data);
-PhDiagnosis *ph_check_run_finish (GAsyncResult *result, GError **error);
+void
+ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data);
+PhDiagnosis *
+ph_check_run_finish (GAsyncResult *result, GError **error);
 
 G_END_DECLS

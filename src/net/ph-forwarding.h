@@ -28,7 +28,8 @@ typedef enum
   PH_FORWARDING_ERROR_REFUSED_PORT, /* 0, or the node's API or gateway port */
 } PhForwardingError;
 
-GQuark ph_forwarding_error_quark (void);
+GQuark
+ph_forwarding_error_quark (void);
 
 typedef enum
 {
@@ -38,7 +39,8 @@ typedef enum
 } PhForwardingDhcp;
 
 /* "unknown", "yes", "no" */
-const char *ph_forwarding_dhcp_to_string (PhForwardingDhcp dhcp);
+const char *
+ph_forwarding_dhcp_to_string (PhForwardingDhcp dhcp);
 
 typedef struct
 {
@@ -84,17 +86,21 @@ typedef struct
 /* Validates the input: NO_ADDRESS / NO_GATEWAY when missing, INVALID when not IPv4 literals,
  * REFUSED_PORT for 0, 5001 and 8080 (never forwarded: see ph_upnp_check_port ()). A presentation
  * URL that is not http(s) is ignored. */
-PhForwardingFacts *ph_forwarding_facts_new (const PhForwardingInput *input, GError **error);
+PhForwardingFacts *
+ph_forwarding_facts_new (const PhForwardingInput *input, GError **error);
 /* From what was read: NetworkManager's IPv4 facts when it has them (address, gateway, DHCP),
  * else the kernel's IPv4 default route and the address on its interface (DHCP from the
  * address's finite lifetime); the hardware address from the kernel. nm and lan may be NULL. */
-PhForwardingFacts *ph_forwarding_facts_gather (const PhNmFacts *nm, const PhLanFacts *lan,
-                                               guint port, const char *presentation_url,
-                                               GError **error);
-void ph_forwarding_facts_free (PhForwardingFacts *facts);
-JsonNode *ph_forwarding_facts_to_json (const PhForwardingFacts *facts);
+PhForwardingFacts *
+ph_forwarding_facts_gather (const PhNmFacts *nm, const PhLanFacts *lan, guint port,
+                            const char *presentation_url, GError **error);
+void
+ph_forwarding_facts_free (PhForwardingFacts *facts);
+JsonNode *
+ph_forwarding_facts_to_json (const PhForwardingFacts *facts);
 /* "Label: value" lines, ready to copy. */
-char *ph_forwarding_facts_to_text (const PhForwardingFacts *facts);
+char *
+ph_forwarding_facts_to_text (const PhForwardingFacts *facts);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhForwardingFacts, ph_forwarding_facts_free)
 

@@ -36,7 +36,8 @@ typedef enum
   PH_IPV6_FIX_ERROR_FAILED,               /* NetworkManager refused for another reason */
 } PhIpv6FixError;
 
-GQuark ph_ipv6_fix_error_quark (void);
+GQuark
+ph_ipv6_fix_error_quark (void);
 
 #define PH_IPV6_FIX_CHANGE_KIND "nm-ipv6-method"
 #define PH_IPV6_FIX_DEFAULT_SETTLE_MS 15000
@@ -52,11 +53,13 @@ typedef enum
 } PhIpv6Permission;
 
 /* "yes", "auth", "no", "unknown" */
-const char *ph_ipv6_permission_to_string (PhIpv6Permission permission);
+const char *
+ph_ipv6_permission_to_string (PhIpv6Permission permission);
 
 /* Whether IPv6 needs turning on: the method is "disabled", "ignore" or "link-local" (or no
  * profile says). "auto", "dhcp", "manual" and "shared" are on already. */
-gboolean ph_ipv6_method_is_off (const char *method);
+gboolean
+ph_ipv6_method_is_off (const char *method);
 
 typedef struct
 {
@@ -68,8 +71,10 @@ typedef struct
   PhNmFacts *facts; /* what NetworkManager says now */
 } PhIpv6Check;
 
-void ph_ipv6_check_free (PhIpv6Check *check);
-JsonNode *ph_ipv6_check_to_json (const PhIpv6Check *check);
+void
+ph_ipv6_check_free (PhIpv6Check *check);
+JsonNode *
+ph_ipv6_check_to_json (const PhIpv6Check *check);
 
 typedef struct
 {
@@ -93,7 +98,8 @@ typedef enum
 
 /* "connected", "address-only", "none-offered", "not-applied", "pending", "already-on", "restored"
  */
-const char *ph_ipv6_outcome_to_string (PhIpv6Outcome outcome);
+const char *
+ph_ipv6_outcome_to_string (PhIpv6Outcome outcome);
 
 typedef struct
 {
@@ -113,31 +119,39 @@ typedef struct
   PhNmFacts *facts;   /* what NetworkManager says at the end */
 } PhIpv6FixResult;
 
-void ph_ipv6_fix_result_free (PhIpv6FixResult *result);
-JsonNode *ph_ipv6_fix_result_to_json (const PhIpv6FixResult *result);
+void
+ph_ipv6_fix_result_free (PhIpv6FixResult *result);
+JsonNode *
+ph_ipv6_fix_result_to_json (const PhIpv6FixResult *result);
 
 /* What an enable would do and whether it may; never fails for an absent NetworkManager (then
  * check->network_manager is FALSE). Fails with TIMED_OUT and G_IO_ERROR_CANCELLED. */
-void ph_ipv6_fix_check_async (guint timeout_ms, GCancellable *cancellable,
-                              GAsyncReadyCallback callback, gpointer user_data);
-PhIpv6Check *ph_ipv6_fix_check_finish (GAsyncResult *result, GError **error);
+void
+ph_ipv6_fix_check_async (guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
+                         gpointer user_data);
+PhIpv6Check *
+ph_ipv6_fix_check_finish (GAsyncResult *result, GError **error);
 
 /* Turns IPv6 on (ipv6.method=auto) for the connection carrying the default route: commit, record,
  * reapply, then wait up to settle_ms for a global address and a default route. Fails with a
  * PH_IPV6_FIX_ERROR whose message is a sentence for people, or G_IO_ERROR_CANCELLED before the
  * change was sent. Once the change is being saved, cancelling no longer undoes the work: it stops
  * the wait and returns the result as it stands (PENDING). */
-void ph_ipv6_fix_enable_async (const PhIpv6FixOptions *options, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data);
-PhIpv6FixResult *ph_ipv6_fix_enable_finish (GAsyncResult *result, GError **error);
+void
+ph_ipv6_fix_enable_async (const PhIpv6FixOptions *options, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data);
+PhIpv6FixResult *
+ph_ipv6_fix_enable_finish (GAsyncResult *result, GError **error);
 
 /* Puts back the method a recorded change replaced (a PhChange from the log or result->change),
  * applies it if the connection is active, and removes the entry from options->log. Refuses
  * (CHANGED_SINCE) when the method is no longer the one Porthole set. */
-void ph_ipv6_fix_undo_async (const PhChange *change, const PhIpv6FixOptions *options,
-                             GCancellable *cancellable, GAsyncReadyCallback callback,
-                             gpointer user_data);
-PhIpv6FixResult *ph_ipv6_fix_undo_finish (GAsyncResult *result, GError **error);
+void
+ph_ipv6_fix_undo_async (const PhChange *change, const PhIpv6FixOptions *options,
+                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data);
+PhIpv6FixResult *
+ph_ipv6_fix_undo_finish (GAsyncResult *result, GError **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhIpv6Check, ph_ipv6_check_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhIpv6FixResult, ph_ipv6_fix_result_free)

@@ -21,13 +21,14 @@ typedef enum
   PH_LAN_ERROR_TOO_LARGE, /* a dump over our bound */
 } PhLanError;
 
-GQuark ph_lan_error_quark (void);
+GQuark
+ph_lan_error_quark (void);
 
 typedef struct
 {
   char *name;
   guint index;
-  char *mac;          /* NULL when the link has none */
+  char *mac; /* NULL when the link has none */
   gboolean up;
   gboolean loopback;
 } PhLanInterface;
@@ -36,8 +37,8 @@ typedef struct
 {
   char *ifname;
   guint ifindex;
-  int family;          /* AF_INET or AF_INET6 */
-  char *address;       /* textual, no prefix */
+  int family;    /* AF_INET or AF_INET6 */
+  char *address; /* textual, no prefix */
   guint prefix;
   PhIpScope scope;
   gboolean temporary;  /* IPv6 privacy address (IFA_F_TEMPORARY) */
@@ -50,7 +51,7 @@ typedef struct
   char *ifname;
   guint ifindex;
   int family;
-  char *gateway;       /* NULL for a device route with no next hop */
+  char *gateway; /* NULL for a device route with no next hop */
   guint metric;
 } PhLanRoute;
 
@@ -62,15 +63,21 @@ typedef struct
 } PhLanFacts;
 
 /* Blocking but local and bounded: three rtnetlink dumps, each read with a receive timeout. */
-PhLanFacts *ph_lan_facts_read (GError **error);
+PhLanFacts *
+ph_lan_facts_read (GError **error);
 /* The parser behind ph_lan_facts_read, without I/O: data is a concatenation of rtnetlink messages
  * (RTM_NEWLINK, RTM_NEWADDR, RTM_NEWROUTE, in any order; other types are ignored). For tests. */
 /* Empty facts whose arrays free their elements: for parsers and for tests that build facts. */
-PhLanFacts *ph_lan_facts_new (void);
-PhLanFacts *ph_lan_facts_parse (const guint8 *data, gsize len, GError **error);
-void ph_lan_facts_free (PhLanFacts *facts);
-const PhLanRoute *ph_lan_facts_default_route (const PhLanFacts *facts, int family);
-JsonNode *ph_lan_facts_to_json (const PhLanFacts *facts);
+PhLanFacts *
+ph_lan_facts_new (void);
+PhLanFacts *
+ph_lan_facts_parse (const guint8 *data, gsize len, GError **error);
+void
+ph_lan_facts_free (PhLanFacts *facts);
+const PhLanRoute *
+ph_lan_facts_default_route (const PhLanFacts *facts, int family);
+JsonNode *
+ph_lan_facts_to_json (const PhLanFacts *facts);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhLanFacts, ph_lan_facts_free)
 

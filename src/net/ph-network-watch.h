@@ -19,10 +19,13 @@ G_DECLARE_FINAL_TYPE (PhNetworkWatch, ph_network_watch, PH, NETWORK_WATCH, GObje
  * at most 4 × debounce_ms after the first change of a burst: NetworkManager starting or stopping,
  * another primary connection, its state, devices, addresses, gateways, routes, DHCP lease.
  * Without a system bus the watch stays silent. */
-PhNetworkWatch *ph_network_watch_new (guint debounce_ms);
+PhNetworkWatch *
+ph_network_watch_new (guint debounce_ms);
 /* TRUE once libnm's client is ready (the "ready" property; notify::ready tells). */
-gboolean ph_network_watch_is_ready (PhNetworkWatch *self);
+gboolean
+ph_network_watch_is_ready (PhNetworkWatch *self);
 /* NetworkManager is running (the "running" property). */
-gboolean ph_network_watch_get_running (PhNetworkWatch *self);
+gboolean
+ph_network_watch_get_running (PhNetworkWatch *self);
 
 G_END_DECLS

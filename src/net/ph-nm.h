@@ -21,7 +21,8 @@ typedef enum
 } PhNmIpv6Kind;
 
 /* "global", "temporary", "ula", "link-local", "other" */
-const char *ph_nm_ipv6_kind_to_string (PhNmIpv6Kind kind);
+const char *
+ph_nm_ipv6_kind_to_string (PhNmIpv6Kind kind);
 
 typedef struct
 {
@@ -65,23 +66,32 @@ typedef struct
  * facts->running == FALSE. Fails with G_IO_ERROR_TIMED_OUT when NetworkManager owns its bus name
  * but does not answer in time, and G_IO_ERROR_CANCELLED. Asynchronous on the thread-default main
  * context; libnm needs that context iterated a little after the callback to release its client. */
-void ph_nm_facts_read_async (GCancellable *cancellable, GAsyncReadyCallback callback,
-                             gpointer user_data);
+void
+ph_nm_facts_read_async (GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data);
 /* The same with a deadline of our choosing (tests use a short one). */
-void ph_nm_facts_read_with_timeout_async (guint timeout_ms, GCancellable *cancellable,
-                                          GAsyncReadyCallback callback, gpointer user_data);
-PhNmFacts *ph_nm_facts_read_finish (GAsyncResult *result, GError **error);
+void
+ph_nm_facts_read_with_timeout_async (guint timeout_ms, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+PhNmFacts *
+ph_nm_facts_read_finish (GAsyncResult *result, GError **error);
 
-PhNmFacts *ph_nm_facts_new (void);
-void ph_nm_facts_free (PhNmFacts *facts);
+PhNmFacts *
+ph_nm_facts_new (void);
+void
+ph_nm_facts_free (PhNmFacts *facts);
 /* Adds an IPv6 address, its kind from its scope (global unless marked temporary later). */
-void ph_nm_facts_add_ipv6_address (PhNmFacts *facts, const char *address, guint prefix);
+void
+ph_nm_facts_add_ipv6_address (PhNmFacts *facts, const char *address, guint prefix);
 /* A global (or temporary) IPv6 address is configured. */
-gboolean ph_nm_facts_has_global_ipv6 (const PhNmFacts *facts);
+gboolean
+ph_nm_facts_has_global_ipv6 (const PhNmFacts *facts);
 /* NetworkManager does not say which global addresses are temporary (privacy) ones; the kernel
  * does. Marks those the LAN facts flag as temporary on the same interface. */
-void ph_nm_facts_mark_temporary (PhNmFacts *facts, const PhLanFacts *lan);
-JsonNode *ph_nm_facts_to_json (const PhNmFacts *facts);
+void
+ph_nm_facts_mark_temporary (PhNmFacts *facts, const PhLanFacts *lan);
+JsonNode *
+ph_nm_facts_to_json (const PhNmFacts *facts);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PhNmFacts, ph_nm_facts_free)
 

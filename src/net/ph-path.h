@@ -16,7 +16,8 @@ G_BEGIN_DECLS
 
 /* Blocking (a worker thread): hop i (0-based) is at index i, NULL where nothing answered in time.
  * Stops early at the target itself. */
-GPtrArray *ph_path_trace (GInetAddress *target, guint max_hops, guint timeout_ms,
-                          GCancellable *cancellable, GError **error);
+GPtrArray *
+ph_path_trace (GInetAddress *target, guint max_hops, guint timeout_ms, GCancellable *cancellable,
+               GError **error);
 
 G_END_DECLS

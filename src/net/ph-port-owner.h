@@ -10,6 +10,7 @@ G_BEGIN_DECLS
 
 /* "ipfs (pid 4242)", or NULL when nothing listens there or the owner cannot be told (another
  * user's process). Reads /proc; local and quick, but call it from a worker thread anyway. */
-char *ph_port_owner_describe (guint port);
+char *
+ph_port_owner_describe (guint port);
 
 G_END_DECLS

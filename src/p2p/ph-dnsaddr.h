@@ -18,7 +18,8 @@ G_BEGIN_DECLS
  * /p2p matches the one `addr` carries; any other address comes back as it is. Blocks the calling
  * worker thread until the deadline at most. Returns PhMultiaddr*, possibly empty when every
  * record was malformed or mismatched; NULL with an error when the lookup itself failed. */
-GPtrArray *ph_dnsaddr_resolve (GResolver *resolver, PhMultiaddr *addr, gint64 deadline,
-                               GCancellable *cancellable, GError **error);
+GPtrArray *
+ph_dnsaddr_resolve (GResolver *resolver, PhMultiaddr *addr, gint64 deadline,
+                    GCancellable *cancellable, GError **error);
 
 G_END_DECLS

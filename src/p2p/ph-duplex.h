@@ -2,9 +2,9 @@
  *
  * A TCP socket, a Noise secure channel and a yamux stream are all PhDuplex, so multistream-select
  * and length-prefixed messages are written once. Calls block the calling worker thread until the
- * deadline (absolute, g_get_monotonic_time() microseconds) or until the cancellable fires; they then
- * fail with G_IO_ERROR_TIMED_OUT or G_IO_ERROR_CANCELLED. One reader and one writer may use a duplex
- * from two threads at once; more than that needs the caller's own lock.
+ * deadline (absolute, g_get_monotonic_time() microseconds) or until the cancellable fires; they
+ * then fail with G_IO_ERROR_TIMED_OUT or G_IO_ERROR_CANCELLED. One reader and one writer may use a
+ * duplex from two threads at once; more than that needs the caller's own lock.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -35,36 +35,48 @@ struct _PhDuplex
 };
 
 /* A deadline `timeout_ms` from now. */
-gint64 ph_deadline_in (guint timeout_ms);
-gboolean ph_deadline_passed (gint64 deadline, GError **error);
+gint64
+ph_deadline_in (guint timeout_ms);
+gboolean
+ph_deadline_passed (gint64 deadline, GError **error);
 
-gssize ph_duplex_read (PhDuplex *self, guint8 *buffer, gsize len, gint64 deadline,
-                       GCancellable *cancellable, GError **error);
-gboolean ph_duplex_read_exact (PhDuplex *self, guint8 *buffer, gsize len, gint64 deadline,
-                               GCancellable *cancellable, GError **error);
-gboolean ph_duplex_write (PhDuplex *self, const guint8 *data, gsize len, gint64 deadline,
-                          GCancellable *cancellable, GError **error);
-gboolean ph_duplex_close_write (PhDuplex *self, gint64 deadline, GCancellable *cancellable,
-                                GError **error);
-void ph_duplex_free (PhDuplex *self);
+gssize
+ph_duplex_read (PhDuplex *self, guint8 *buffer, gsize len, gint64 deadline,
+                GCancellable *cancellable, GError **error);
+gboolean
+ph_duplex_read_exact (PhDuplex *self, guint8 *buffer, gsize len, gint64 deadline,
+                      GCancellable *cancellable, GError **error);
+gboolean
+ph_duplex_write (PhDuplex *self, const guint8 *data, gsize len, gint64 deadline,
+                 GCancellable *cancellable, GError **error);
+gboolean
+ph_duplex_close_write (PhDuplex *self, gint64 deadline, GCancellable *cancellable, GError **error);
+void
+ph_duplex_free (PhDuplex *self);
 
 /* Unsigned-varint length-prefixed messages (multistream, identify, AutoNAT). A length over
  * max_len fails with PH_P2P_ERROR_TOO_LARGE before anything is allocated. */
-GBytes *ph_duplex_read_frame (PhDuplex *self, gsize max_len, gint64 deadline,
-                              GCancellable *cancellable, GError **error);
-gboolean ph_duplex_write_frame (PhDuplex *self, const guint8 *data, gsize len, gint64 deadline,
-                                GCancellable *cancellable, GError **error);
+GBytes *
+ph_duplex_read_frame (PhDuplex *self, gsize max_len, gint64 deadline, GCancellable *cancellable,
+                      GError **error);
+gboolean
+ph_duplex_write_frame (PhDuplex *self, const guint8 *data, gsize len, gint64 deadline,
+                       GCancellable *cancellable, GError **error);
 
 /* Reads until end of stream, at most max_len bytes in all (identify may come in several frames). */
-GBytes *ph_duplex_read_to_end (PhDuplex *self, gsize max_len, gint64 deadline,
-                               GCancellable *cancellable, GError **error);
+GBytes *
+ph_duplex_read_to_end (PhDuplex *self, gsize max_len, gint64 deadline, GCancellable *cancellable,
+                       GError **error);
 
 /* A connected TCP socket; takes a reference. Waits with g_socket_condition_timed_wait. */
-PhDuplex *ph_duplex_new_for_socket (GSocket *socket);
-GSocket *ph_duplex_get_socket (PhDuplex *self); /* NULL if not a socket duplex */
+PhDuplex *
+ph_duplex_new_for_socket (GSocket *socket);
+GSocket *
+ph_duplex_get_socket (PhDuplex *self); /* NULL if not a socket duplex */
 
 /* An in-memory pair for tests: what one end writes, the other reads. */
-void ph_duplex_new_pipe_pair (PhDuplex **a, PhDuplex **b);
+void
+ph_duplex_new_pipe_pair (PhDuplex **a, PhDuplex **b);
 
 /* Additions (the contracts above are unchanged):
  *
@@ -81,11 +93,13 @@ void ph_duplex_new_pipe_pair (PhDuplex **a, PhDuplex **b);
 #define PH_DEADLINE_NONE G_MAXINT64
 
 /* Microseconds left until deadline, 0 when passed, -1 for PH_DEADLINE_NONE. */
-gint64 ph_deadline_remaining (gint64 deadline);
+gint64
+ph_deadline_remaining (gint64 deadline);
 
 /* Reads one unsigned varint byte by byte, never past its last byte. */
-gboolean ph_duplex_read_varint (PhDuplex *self, guint64 *value, gint64 deadline,
-                                GCancellable *cancellable, GError **error);
+gboolean
+ph_duplex_read_varint (PhDuplex *self, guint64 *value, gint64 deadline, GCancellable *cancellable,
+                       GError **error);
 
 /* Bytes one pipe end may have written that the other has not read yet; writes block beyond it. */
 #define PH_DUPLEX_PIPE_CAPACITY (1024 * 1024)

@@ -38,11 +38,11 @@ static const PhIpRange ipv6_ranges[] = {
   { { 0 }, 128, PH_IP_SCOPE_UNSPECIFIED },
   { { [15] = 1 }, 128, PH_IP_SCOPE_LOOPBACK },
   { { 0 }, 8, PH_IP_SCOPE_RESERVED },
-  { { 0x01, 0x00 }, 64, PH_IP_SCOPE_RESERVED },   /* discard-only */
+  { { 0x01, 0x00 }, 64, PH_IP_SCOPE_RESERVED }, /* discard-only */
   { { 0x20, 0x01, 0x0d, 0xb8 }, 32, PH_IP_SCOPE_DOCUMENTATION },
-  { { 0x3f, 0xff, 0x00 }, 20, PH_IP_SCOPE_DOCUMENTATION },     /* RFC 9637 */
+  { { 0x3f, 0xff, 0x00 }, 20, PH_IP_SCOPE_DOCUMENTATION },  /* RFC 9637 */
   { { 0x20, 0x01, 0x00, 0x00 }, 23, PH_IP_SCOPE_RESERVED }, /* IETF protocol assignments */
-  { { 0x20, 0x00 }, 3, PH_IP_SCOPE_PUBLIC },       /* global unicast */
+  { { 0x20, 0x00 }, 3, PH_IP_SCOPE_PUBLIC },                /* global unicast */
   { { 0xfc }, 7, PH_IP_SCOPE_ULA },
   { { 0xfe, 0x80 }, 10, PH_IP_SCOPE_LINK_LOCAL },
   { { 0xff }, 8, PH_IP_SCOPE_MULTICAST },
@@ -105,27 +105,27 @@ ph_ip_scope_to_string (PhIpScope scope)
 {
   switch (scope)
     {
-    case PH_IP_SCOPE_PUBLIC:
-      return "public";
-    case PH_IP_SCOPE_PRIVATE:
-      return "private";
-    case PH_IP_SCOPE_CGNAT:
-      return "cgnat";
-    case PH_IP_SCOPE_ULA:
-      return "ula";
-    case PH_IP_SCOPE_LINK_LOCAL:
-      return "link-local";
-    case PH_IP_SCOPE_LOOPBACK:
-      return "loopback";
-    case PH_IP_SCOPE_DOCUMENTATION:
-      return "documentation";
-    case PH_IP_SCOPE_UNSPECIFIED:
-      return "unspecified";
-    case PH_IP_SCOPE_MULTICAST:
-      return "multicast";
-    case PH_IP_SCOPE_RESERVED:
-    default:
-      return "reserved";
+      case PH_IP_SCOPE_PUBLIC:
+        return "public";
+      case PH_IP_SCOPE_PRIVATE:
+        return "private";
+      case PH_IP_SCOPE_CGNAT:
+        return "cgnat";
+      case PH_IP_SCOPE_ULA:
+        return "ula";
+      case PH_IP_SCOPE_LINK_LOCAL:
+        return "link-local";
+      case PH_IP_SCOPE_LOOPBACK:
+        return "loopback";
+      case PH_IP_SCOPE_DOCUMENTATION:
+        return "documentation";
+      case PH_IP_SCOPE_UNSPECIFIED:
+        return "unspecified";
+      case PH_IP_SCOPE_MULTICAST:
+        return "multicast";
+      case PH_IP_SCOPE_RESERVED:
+      default:
+        return "reserved";
     }
 }
 

@@ -23,13 +23,17 @@ typedef enum
   PH_IP_SCOPE_DOCUMENTATION, /* 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32 */
   PH_IP_SCOPE_UNSPECIFIED,   /* 0.0.0.0/8, :: */
   PH_IP_SCOPE_MULTICAST,     /* 224/4, ff00::/8 */
-  PH_IP_SCOPE_RESERVED,      /* everything else the internet does not route (240/4, 198.18/15, …) */
+  PH_IP_SCOPE_RESERVED, /* everything else the internet does not route (240/4, 198.18/15, …) */
 } PhIpScope;
 
 /* ip is 4 or 16 bytes in network order; IPv4-mapped IPv6 (::ffff:a.b.c.d) is classified as IPv4. */
-PhIpScope ph_ip_scope_classify (const guint8 *ip, gsize len);
-PhIpScope ph_ip_scope_classify_inet (GInetAddress *address);
-const char *ph_ip_scope_to_string (PhIpScope scope);
-gboolean ph_ip_scope_is_public (PhIpScope scope);
+PhIpScope
+ph_ip_scope_classify (const guint8 *ip, gsize len);
+PhIpScope
+ph_ip_scope_classify_inet (GInetAddress *address);
+const char *
+ph_ip_scope_to_string (PhIpScope scope);
+gboolean
+ph_ip_scope_is_public (PhIpScope scope);
 
 G_END_DECLS

@@ -244,8 +244,8 @@ test_check_text (void)
 {
   g_auto (Run) run = { 0 };
 
-  run_porthole (&run, (const char *[]){ "--check", "--no-upnp", "--peer", "/ip4/127.0.0.1/tcp/9",
-                                        NULL });
+  run_porthole (&run,
+                (const char *[]){ "--check", "--no-upnp", "--peer", "/ip4/127.0.0.1/tcp/9", NULL });
   g_assert_cmpint (run.status, ==, 3);
   g_assert_nonnull (strstr (run.out, "IPv4: unknown"));
   g_assert_nonnull (strstr (run.out, "NetworkManager"));

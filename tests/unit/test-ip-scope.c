@@ -106,10 +106,10 @@ static const Case ipv6_cases[] = {
   { "::fffe:8.8.8.8", PH_IP_SCOPE_RESERVED },
   /* NAT64 well-known prefix (RFC 6052) reaches the IPv4 internet */
   { "64:ff9b::1.2.3.4", PH_IP_SCOPE_PUBLIC },
-  { "64:ff9b::ffff:ffff", PH_IP_SCOPE_RESERVED },  /* carries 255.255.255.255 */
-  { "64:ff9b::10.0.0.1", PH_IP_SCOPE_PRIVATE },    /* RFC 6052 §3.1 */
+  { "64:ff9b::ffff:ffff", PH_IP_SCOPE_RESERVED }, /* carries 255.255.255.255 */
+  { "64:ff9b::10.0.0.1", PH_IP_SCOPE_PRIVATE },   /* RFC 6052 §3.1 */
   { "64:ff9b::100.64.0.1", PH_IP_SCOPE_CGNAT },
-  { "3fff::1", PH_IP_SCOPE_DOCUMENTATION },        /* RFC 9637 */
+  { "3fff::1", PH_IP_SCOPE_DOCUMENTATION }, /* RFC 9637 */
   { "3fff:fff:ffff::1", PH_IP_SCOPE_DOCUMENTATION },
   { "3fff:1000::1", PH_IP_SCOPE_PUBLIC },
   { "64:ff9b:0:0:0:1::", PH_IP_SCOPE_RESERVED },
