@@ -47,13 +47,11 @@ static GHashTable *errors; /* message -> count (GUINT_TO_POINTER) */
 static void
 note_error (const GError *error)
 {
-  guint count;
-
   g_mutex_lock (&errors_lock);
   if (g_hash_table_size (errors) < MAX_ERROR_KINDS
       || g_hash_table_contains (errors, error->message))
     {
-      count = GPOINTER_TO_UINT (g_hash_table_lookup (errors, error->message));
+      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (errors, error->message));
       g_hash_table_insert (errors, g_strdup (error->message), GUINT_TO_POINTER (count + 1));
     }
   g_mutex_unlock (&errors_lock);

@@ -127,7 +127,7 @@ progress_deliver (Progress *progress, const QueuedEvent *queued)
 static void
 progress_flush (Progress *progress)
 {
-  GQueue pending = G_QUEUE_INIT;
+  GQueue pending;
   QueuedEvent *event;
 
   g_mutex_lock (&progress->lock);

@@ -620,7 +620,7 @@ endpoint_call (PhKuboClient *self, gpointer source_tag, const char *path, const 
 }
 
 static gpointer
-endpoint_finish (PhKuboClient *self, GAsyncResult *result, gpointer source_tag, GError **error)
+endpoint_finish (PhKuboClient *self, GAsyncResult *result, gconstpointer source_tag, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);

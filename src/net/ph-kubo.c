@@ -904,12 +904,12 @@ list_with (JsonNode *current, const char *address, gboolean add, gboolean *found
 {
   JsonArray *array = json_array_new ();
   JsonNode *node = json_node_new (JSON_NODE_ARRAY);
-  gboolean removed = FALSE;
 
   *found = FALSE;
   if (current != NULL && JSON_NODE_HOLDS_ARRAY (current))
     {
       JsonArray *old = json_node_get_array (current);
+      gboolean removed = FALSE;
 
       for (guint i = 0; i < json_array_get_length (old); i++)
         {

@@ -2448,7 +2448,7 @@ run_async (gpointer source_tag, WorkFunc func, gpointer input, GDestroyNotify in
 }
 
 static gpointer
-run_finish (GAsyncResult *result, gpointer source_tag, GError **error)
+run_finish (GAsyncResult *result, gconstpointer source_tag, GError **error)
 {
   GTask *task = G_TASK (result);
   AsyncOp *op;

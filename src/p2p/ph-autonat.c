@@ -1021,8 +1021,6 @@ ph_autonat_v1_request (PhDuplex *stream, const PhPeerId *self_id, PhMultiaddr *c
   g_autoptr (GBytes) request = NULL;
   g_autoptr (GBytes) answer = NULL;
   gboolean closed;
-  const guint8 *data;
-  gsize len;
 
   g_return_val_if_fail (stream != NULL, FALSE);
   g_return_val_if_fail (self_id != NULL, FALSE);
@@ -1051,7 +1049,9 @@ ph_autonat_v1_request (PhDuplex *stream, const PhPeerId *self_id, PhMultiaddr *c
     result->outcome = PH_AUTONAT_V1_OUTCOME_NO_RESPONSE;
   else
     {
-      data = g_bytes_get_data (answer, &len);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (answer, &len);
+
       if (!ph_autonat_v1_response_decode (data, len, result, error))
         return FALSE;
     }

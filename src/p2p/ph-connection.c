@@ -728,18 +728,21 @@ static void
 finish_stream (PhDuplex *stream, gint64 deadline, GCancellable *cancellable)
 {
   gint64 linger = MIN (deadline, ph_deadline_in (LINGER_MS));
-  guint8 buffer[4096];
-  gsize drained = 0;
 
   if (ph_duplex_close_write (stream, linger, cancellable, NULL))
-    while (drained < LINGER_MAX_BYTES)
-      {
-        gssize n = ph_duplex_read (stream, buffer, sizeof buffer, linger, cancellable, NULL);
+    {
+      guint8 buffer[4096];
+      gsize drained = 0;
 
-        if (n <= 0)
-          break;
-        drained += (gsize) n;
-      }
+      while (drained < LINGER_MAX_BYTES)
+        {
+          gssize n = ph_duplex_read (stream, buffer, sizeof buffer, linger, cancellable, NULL);
+
+          if (n <= 0)
+            break;
+          drained += (gsize) n;
+        }
+    }
   ph_duplex_free (stream);
 }
 

@@ -369,8 +369,7 @@ lazy_send_locked (LazyDuplex *self, const guint8 *data, gsize len, gint64 deadli
       g_propagate_error (error, g_error_copy (self->write_error));
       return -1;
     }
-  if (take > 0)
-    g_byte_array_append (self->pending, data, (guint) take);
+  g_byte_array_append (self->pending, data, (guint) take);
   if (!ph_duplex_write (self->inner, self->pending->data, self->pending->len, deadline, cancellable,
                         &local_error))
     {

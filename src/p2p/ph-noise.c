@@ -1313,7 +1313,6 @@ noise_duplex_fill (PhNoiseDuplex *self, gint64 deadline, GCancellable *cancellab
     {
       gsize need = FRAME_HEADER_LEN;
       gsize frame_len = 0;
-      gssize n;
 
       if (self->frame_have >= FRAME_HEADER_LEN)
         {
@@ -1329,8 +1328,8 @@ noise_duplex_fill (PhNoiseDuplex *self, gint64 deadline, GCancellable *cancellab
         }
       if (self->frame_have < need)
         {
-          n = ph_duplex_read (self->inner, self->frame + self->frame_have, need - self->frame_have,
-                              deadline, cancellable, error);
+          gssize n = ph_duplex_read (self->inner, self->frame + self->frame_have,
+                                     need - self->frame_have, deadline, cancellable, error);
           if (n < 0)
             return -1;
           if (n == 0 && self->frame_have == 0)
@@ -1366,7 +1365,6 @@ static gssize
 noise_duplex_read_locked (PhNoiseDuplex *self, guint8 *buffer, gsize len, gint64 deadline,
                           GCancellable *cancellable, GError **error)
 {
-  gssize filled;
   gsize n;
 
   if (self->read_error != NULL)
@@ -1382,7 +1380,7 @@ noise_duplex_read_locked (PhNoiseDuplex *self, guint8 *buffer, gsize len, gint64
         return 0;
       if (noise_duplex_closed (self, error))
         return -1;
-      filled = noise_duplex_fill (self, deadline, cancellable, error);
+      gssize filled = noise_duplex_fill (self, deadline, cancellable, error);
       if (filled <= 0)
         return filled;
     }

@@ -1313,7 +1313,7 @@ ph_yamux_session_close (PhYamuxSession *self)
   GThread *writer = NULL;
   PhDuplex *io = NULL;
   PhYamuxStream *stream;
-  GQueue unaccepted = G_QUEUE_INIT;
+  GQueue unaccepted;
 
   g_return_if_fail (self != NULL);
 

@@ -637,7 +637,7 @@ evidence_activated (GtkWidget *widget, const char *action_name, GVariant *parame
 }
 
 static void
-road_check_again_cb (GtkWidget *page, PhWindow *self)
+road_check_again_cb (const GtkWidget *page, PhWindow *self)
 {
   int i;
 

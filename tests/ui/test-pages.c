@@ -602,7 +602,6 @@ test_forward (void)
   GtkWidget *page = ph_forward_page_new ();
   GtkWidget *window = window_for (page);
   GtkWidget *link;
-  GdkContentProvider *content;
   GValue value = G_VALUE_INIT;
   guint checks = 0;
   guint copies = 0;
@@ -629,7 +628,7 @@ test_forward (void)
       g_autofree char *name = g_strdup_printf ("forward-copy-%u", i);
 
       click (page, name);
-      content = gdk_clipboard_get_content (gtk_widget_get_clipboard (page));
+      GdkContentProvider *content = gdk_clipboard_get_content (gtk_widget_get_clipboard (page));
       g_assert_nonnull (content);
       g_value_init (&value, G_TYPE_STRING);
       g_assert_true (gdk_content_provider_get_value (content, &value, NULL));

@@ -156,7 +156,6 @@ test_upnp (void)
   g_autoptr (PhUiHarness) h = NULL;
   g_autoptr (FakeIgd) igd = NULL;
   g_autofree char *url = NULL;
-  guint mappings;
 
   if (!road_source ("upnp", &dir))
     return;
@@ -180,7 +179,7 @@ test_upnp (void)
     {
       g_autofree char *calls = fake_igd_dup_calls (igd);
 
-      mappings = fake_igd_count (igd);
+      guint mappings = fake_igd_count (igd);
       g_test_message ("the router was asked: %s", calls);
       g_assert_cmpuint (mappings, ==, 2);
       g_assert_nonnull (strstr (calls, "ADD TCP"));

@@ -201,7 +201,7 @@ wait_result (Fixture *fixture)
 
 /* Runs the main loop until *counter reaches at least target, or the time is up. */
 static void
-spin_until (guint *counter, guint target, guint seconds)
+spin_until (const guint *counter, guint target, guint seconds)
 {
   gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
 

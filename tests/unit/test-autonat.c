@@ -484,7 +484,6 @@ test_dial_back_serve (void)
 typedef struct
 {
   const char *frame_hex;
-  GQuark domain;
   gint code;
 } BadDialBack;
 
@@ -492,13 +491,13 @@ static void
 test_dial_back_hostile (void)
 {
   static const BadDialBack cases[] = {
-    { "", 0, PH_P2P_ERROR_CLOSED },                        /* closed before a word */
-    { "09 0807", 0, PH_P2P_ERROR_TRUNCATED },              /* cut inside the message */
-    { "80", 0, PH_P2P_ERROR_TRUNCATED },                   /* cut inside the prefix */
-    { "8108", 0, PH_P2P_ERROR_TOO_LARGE },                 /* 1024 + 1 bytes announced */
-    { "ffffffffffffffffff01", 0, PH_P2P_ERROR_TOO_LARGE }, /* a 10-byte prefix */
-    { "8000", 0, PH_P2P_ERROR_MALFORMED },                 /* non-minimal prefix */
-    { "02 0901", 0, PH_P2P_ERROR_MALFORMED },              /* not a DialBack */
+    { "", PH_P2P_ERROR_CLOSED },                        /* closed before a word */
+    { "09 0807", PH_P2P_ERROR_TRUNCATED },              /* cut inside the message */
+    { "80", PH_P2P_ERROR_TRUNCATED },                   /* cut inside the prefix */
+    { "8108", PH_P2P_ERROR_TOO_LARGE },                 /* 1024 + 1 bytes announced */
+    { "ffffffffffffffffff01", PH_P2P_ERROR_TOO_LARGE }, /* a 10-byte prefix */
+    { "8000", PH_P2P_ERROR_MALFORMED },                 /* non-minimal prefix */
+    { "02 0901", PH_P2P_ERROR_MALFORMED },              /* not a DialBack */
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

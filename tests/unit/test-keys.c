@@ -303,7 +303,8 @@ test_secp256k1_invalid (void)
 {
   g_autoptr (GKeyFile) file = vector_file ("signatures.ini");
   g_autoptr (GBytes) uncompressed = vector_bytes (file, "secp256k1", "public-uncompressed");
-  g_autofree guint8 *point = g_memdup2 (g_bytes_get_data (uncompressed, NULL) + 4, 65);
+  g_autofree guint8 *point
+      = g_memdup2 ((const guint8 *) g_bytes_get_data (uncompressed, NULL) + 4, 65);
   static const guint8 zero[32];
   static const guint8 order[32] = {
     0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe,

@@ -170,7 +170,7 @@ on_started (PhMonitor *monitor, Heard *heard)
 }
 
 static void
-on_finished (PhMonitor *monitor, PhDiagnosis *diagnosis, GError *error, Heard *heard)
+on_finished (PhMonitor *monitor, const PhDiagnosis *diagnosis, const GError *error, Heard *heard)
 {
   g_assert_cmpint (ph_monitor_get_state (monitor), !=, PH_REACHABILITY_CHECKING);
   g_assert_true ((diagnosis == NULL) != (error == NULL));
@@ -446,7 +446,6 @@ test_backoff (void)
   Heard heard = { 0 };
   static const guint steps[] = { 50, 100, 200, 400, 800, 800 };
   guint n = G_N_ELEMENTS (steps);
-  gint64 gap;
 
   fake_reset (RESULT_OFFLINE, 1);
   monitor = monitor_new (&heard, NULL);
@@ -461,8 +460,8 @@ test_backoff (void)
   /* and the waits were that long */
   for (guint i = 1; i < n; i++)
     {
-      gap = g_array_index (fake.call_times, gint64, i)
-            - g_array_index (fake.call_times, gint64, i - 1);
+      gint64 gap = g_array_index (fake.call_times, gint64, i)
+                   - g_array_index (fake.call_times, gint64, i - 1);
       g_assert_cmpint (gap, >=, (gint64) steps[i - 1] * 1000);
     }
   g_assert_cmpuint (heard.changes, ==, 1);

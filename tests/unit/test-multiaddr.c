@@ -41,7 +41,7 @@ bytes_from_hex (const char *hex)
     {
       int hi = g_ascii_xdigit_value (hex[2 * i]), lo = g_ascii_xdigit_value (hex[2 * i + 1]);
       g_assert_true (hi >= 0 && lo >= 0);
-      data[i] = (guint8) (hi << 4 | lo);
+      data[i] = (guint8) ((guint) hi << 4 | (guint) lo);
     }
   return g_bytes_new_take (data, len);
 }

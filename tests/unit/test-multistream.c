@@ -810,13 +810,13 @@ test_lazy_pipelined (void)
   g_autoptr (GError) error = NULL;
   PhDuplex *a;
   PhDuplex *b;
-  Counter counter = { { &counter_vtable }, NULL, 0, 0 };
+  Counter counter;
   Listener listener = { 0 };
   GThread *thread;
   guint8 buffer[32];
 
   ph_duplex_new_pipe_pair (&a, &b);
-  counter.inner = a;
+  counter = (Counter){ { &counter_vtable }, a, 0, 0 };
   lazy = lazy_new (&counter.parent, "/ipfs/ping/1.0.0");
   g_assert_cmpuint (counter.writes, ==, 0);
   g_assert_false (ph_multistream_lazy_is_confirmed (lazy));
@@ -1173,14 +1173,14 @@ test_lazy_large_first_write (void)
   g_autoptr (GError) error = NULL;
   PhDuplex *a;
   PhDuplex *b;
-  Counter counter = { { &counter_vtable }, NULL, 0, 0 };
+  Counter counter;
   Listener listener;
   GThread *thread;
 
   for (gsize i = 0; i < size; i++)
     payload[i] = (guint8) (i * 7);
   ph_duplex_new_pipe_pair (&a, &b);
-  counter.inner = a;
+  counter = (Counter){ { &counter_vtable }, a, 0, 0 };
   lazy = lazy_new (&counter.parent, "/bulk");
   listener = (Listener){ b, supported, size };
   thread = g_thread_new ("listener", listener_thread, &listener);

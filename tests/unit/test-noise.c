@@ -119,7 +119,6 @@ test_hkdf (void)
   g_autoptr (GBytes) salt = hex_bytes ("000102030405060708090a0b0c");
   g_autoptr (GBytes) info = hex_bytes ("f0f1f2f3f4f5f6f7f8f9");
   guint8 okm[42];
-  guint8 noise[64];
 
   /* RFC 5869 A.1 */
   g_assert_true (ph_noise_hkdf_sha256 (g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
@@ -141,6 +140,7 @@ test_hkdf (void)
   /* A zero-length ikm (Noise Split()) works and differs from a one-zero-byte ikm. */
   {
     guint8 one_zero = 0;
+    guint8 noise[64];
     guint8 other[64];
 
     g_assert_true (ph_noise_hkdf_sha256 (okm, 32, NULL, 0, NULL, 0, noise, sizeof noise, &error));
@@ -194,7 +194,7 @@ test_chachapoly (void)
   /* A flipped bit in the ciphertext, the tag or the associated data is refused. */
   for (gsize i = 0; i < 3; i++)
     {
-      gsize where[] = { 0, sizeof sealed - 1 };
+      const gsize where[] = { 0, sizeof sealed - 1 };
 
       if (i < 2)
         sealed[where[i]] ^= 0x01;
@@ -889,7 +889,6 @@ test_handshake_malformed_messages (void)
   g_autofree guint8 *big = g_malloc0 (PH_NOISE_MAX_MESSAGE_LEN + 1);
   g_autoptr (GByteArray) out = g_byte_array_new ();
   g_autoptr (GByteArray) payload = g_byte_array_new ();
-  guint8 zero[32] = { 0 };
 
   /* Over 65535 bytes, in either direction. */
   {
@@ -999,6 +998,7 @@ test_handshake_malformed_messages (void)
   /* An all-zero (low-order) ephemeral key from the initiator. */
   {
     g_autoptr (PhNoiseHandshake) resp = ph_noise_handshake_new_raw (FALSE, NULL, 0);
+    guint8 zero[32] = { 0 };
 
     g_assert_true (ph_noise_handshake_read_message_raw (resp, zero, sizeof zero, payload, &error));
     g_byte_array_set_size (out, 0);
@@ -1669,7 +1669,6 @@ test_static_key_reuse (void)
   g_autoptr (PhPrivateKey) b = ed25519_key ();
   g_autoptr (GError) error = NULL;
   guint8 first[32], again[32], other[32], fixed[32], after[32];
-  guint8 test_private[32];
 
   {
     g_autoptr (PhNoiseHandshake) hs = ph_noise_handshake_new (FALSE, a, NULL);
@@ -1690,6 +1689,7 @@ test_static_key_reuse (void)
   g_assert_true (memcmp (first, other, 32) != 0);
   {
     g_autoptr (PhNoiseHandshake) hs = ph_noise_handshake_new (TRUE, a, NULL);
+    guint8 test_private[32];
 
     fill_pattern (test_private, sizeof test_private, 7);
     ph_noise_handshake_set_test_keys (hs, test_private, NULL);

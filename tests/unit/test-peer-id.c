@@ -354,7 +354,6 @@ static void
 test_extract_public_key (void)
 {
   g_autoptr (GKeyFile) file = vector_file ("peer-ids-spec.ini");
-  guint8 buffer[64];
   static const guint8 garbage[] = { 0x00, 0x04, 0x08, 0x01, 0x12, 0x00 };
 
   for (gsize i = 0; i < G_N_ELEMENTS (spec_groups); i++)
@@ -396,6 +395,7 @@ test_extract_public_key (void)
     g_autoptr (GError) error = NULL;
     g_autoptr (PhPeerId) id = NULL;
     g_autoptr (PhPublicKey) key = NULL;
+    guint8 buffer[64];
 
     buffer[0] = 0x00;
     buffer[1] = 36;

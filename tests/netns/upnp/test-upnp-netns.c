@@ -193,7 +193,6 @@ reachable (const char *proto)
   g_autoptr (GSocketAddress) from = NULL;
   g_autoptr (GSocket) accepted = NULL;
   g_autofree char *from_text = NULL;
-  char buf[64];
 
   socket = g_socket_new (G_SOCKET_FAMILY_IPV4, tcp ? G_SOCKET_TYPE_STREAM : G_SOCKET_TYPE_DATAGRAM,
                          tcp ? G_SOCKET_PROTOCOL_TCP : G_SOCKET_PROTOCOL_UDP, &error);
@@ -215,7 +214,11 @@ reachable (const char *proto)
       from = g_socket_get_remote_address (accepted, &error);
     }
   else
-    g_socket_receive_from (socket, &from, buf, sizeof buf, NULL, &error);
+    {
+      char buf[64];
+
+      g_socket_receive_from (socket, &from, buf, sizeof buf, NULL, &error);
+    }
   g_assert_no_error (error);
   /* forwarded, not proxied: the internet host's own address arrives */
   from_text
