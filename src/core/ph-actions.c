@@ -385,24 +385,6 @@ for_diagnosis_unmapped (GObject *source, GAsyncResult *result, gpointer user_dat
 }
 
 static void
-for_diagnosis_open_in_thread (GTask *task, gpointer source, gpointer task_data,
-                              GCancellable *cancellable)
-{
-  ForDiagnosis *data = task_data;
-  PhUpnpOptions options = { 0 };
-  GError *error = NULL;
-  PhUpnpRouter *router;
-
-  options.gateway = data->gateway;
-  options.swarm_port = data->port;
-  router = ph_upnp_router_new_for_url (data->desc_url, &options, cancellable, &error);
-  if (router != NULL)
-    g_task_return_pointer (task, router, (GDestroyNotify) ph_upnp_router_unref);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 for_diagnosis_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
@@ -412,7 +394,7 @@ for_diagnosis_opened (GObject *source, GAsyncResult *result, gpointer user_data)
   GCancellable *cancellable;
   GError *error = NULL;
 
-  router = g_task_propagate_pointer (G_TASK (result), &error);
+  router = ph_upnp_router_new_for_url_finish (result, &error);
   if (router == NULL)
     {
       g_task_return_error (task, error);
@@ -439,8 +421,8 @@ diagnosis_port (PhDiagnosis *diagnosis)
 static void
 for_diagnosis_start (PhActions *self, PhDiagnosis *diagnosis, GTask *task, ForDiagnosis *data)
 {
-  g_autoptr (GTask) open = NULL;
   PhUpnpFacts *upnp = ph_diagnosis_get_upnp (diagnosis);
+  PhUpnpOptions options = { 0 };
 
   if (upnp == NULL || !upnp->found)
     {
@@ -470,10 +452,11 @@ for_diagnosis_start (PhActions *self, PhDiagnosis *diagnosis, GTask *task, ForDi
   data->gateway = g_strdup (upnp->gateway);
   g_task_set_task_data (task, data, (GDestroyNotify) for_diagnosis_free);
 
-  open = g_task_new (self, g_task_get_cancellable (task), for_diagnosis_opened, task);
-  /* the outer task owns the data and outlives this one: it is this one's callback data */
-  g_task_set_task_data (open, data, NULL);
-  g_task_run_in_thread (open, for_diagnosis_open_in_thread);
+  options.gateway = data->gateway;
+  options.swarm_port = data->port;
+  /* the task's reference moves to for_diagnosis_opened */
+  ph_upnp_router_new_for_url_async (data->desc_url, &options, g_task_get_cancellable (task),
+                                    for_diagnosis_opened, task);
 }
 
 /* The task of a map or unmap for a diagnosis, and its data (the port the diagnosis names). */

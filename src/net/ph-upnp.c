@@ -2509,6 +2509,7 @@ typedef struct
   PhUpnpOptions options;
   char *gateway;
   char *multicast_if;
+  char *desc_url; /* ph_upnp_router_new_for_url_async only */
 } OptionsInput;
 
 static void
@@ -2516,6 +2517,7 @@ options_input_free (OptionsInput *input)
 {
   g_free (input->gateway);
   g_free (input->multicast_if);
+  g_free (input->desc_url);
   g_free (input);
 }
 
@@ -2561,6 +2563,39 @@ PhUpnpRouter *
 ph_upnp_discover_finish (GAsyncResult *result, GError **error)
 {
   return run_finish (result, ph_upnp_discover_async, error);
+}
+
+/* a router from its description's URL */
+
+static gpointer
+router_for_url_work (gpointer data, GCancellable *cancellable, GError **error)
+{
+  OptionsInput *input = data;
+  return ph_upnp_router_new_for_url (input->desc_url, &input->options, cancellable, error);
+}
+
+void
+ph_upnp_router_new_for_url_async (const char *desc_url, const PhUpnpOptions *options,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  OptionsInput *input;
+
+  g_return_if_fail (desc_url != NULL);
+  g_return_if_fail (options != NULL);
+  input = options_input_new (options);
+  input->desc_url = g_strdup (desc_url);
+  /* miniwget has a timeout per read, none for the whole fetch: a router that trickles its
+   * description is cut off here, and its worker left to finish on its own */
+  run_async (ph_upnp_router_new_for_url_async, router_for_url_work, input,
+             (GDestroyNotify) options_input_free, (GDestroyNotify) ph_upnp_router_unref,
+             options_timeout (options), cancellable, callback, user_data);
+}
+
+PhUpnpRouter *
+ph_upnp_router_new_for_url_finish (GAsyncResult *result, GError **error)
+{
+  return run_finish (result, ph_upnp_router_new_for_url_async, error);
 }
 
 /* gather */

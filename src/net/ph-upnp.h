@@ -289,6 +289,15 @@ ph_upnp_discover_async (const PhUpnpOptions *options, GCancellable *cancellable,
 PhUpnpRouter *
 ph_upnp_discover_finish (GAsyncResult *result, GError **error);
 
+/* ph_upnp_router_new_for_url, answered within options->timeout_ms (TIMED_OUT otherwise) however
+ * slowly the router sends its description. */
+void
+ph_upnp_router_new_for_url_async (const char *desc_url, const PhUpnpOptions *options,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data);
+PhUpnpRouter *
+ph_upnp_router_new_for_url_finish (GAsyncResult *result, GError **error);
+
 void
 ph_upnp_get_external_address_async (PhUpnpRouter *router, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);

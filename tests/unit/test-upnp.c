@@ -1047,6 +1047,82 @@ test_async_deadline (void)
   wait_for_worker (&wait);
 }
 
+/* A "router" that answers its description a byte every 100 ms: each read returns in time, so
+ * miniwget's per-read timeout never fires; only the call's own deadline ends it. */
+typedef struct
+{
+  GSocket *listener;
+  gint stop;     /* atomic */
+  gint finished; /* atomic: the router has stopped sending */
+} Trickler;
+
+static gpointer
+trickle_thread (gpointer data)
+{
+  Trickler *t = data;
+  static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\n"
+                             "Content-Length: 100000\r\n\r\n<?xml version=\"1.0\"?>";
+  g_autoptr (GSocket) client = g_socket_accept (t->listener, NULL, NULL);
+  char request[2048];
+
+  if (client == NULL)
+    return NULL;
+  g_socket_set_timeout (client, 5);
+  g_socket_receive (client, request, sizeof request, NULL, NULL);
+  if (g_socket_send (client, head, sizeof head - 1, NULL, NULL) < 0)
+    return NULL;
+  /* at most 30 s: the test has long failed by then */
+  for (guint i = 0; i < 300 && !g_atomic_int_get (&t->stop); i++)
+    {
+      if (g_socket_send (client, " ", 1, NULL, NULL) < 0)
+        break;
+      g_usleep (100000);
+    }
+  g_atomic_int_set (&t->finished, 1);
+  return NULL;
+}
+
+static void
+router_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AsyncWait *wait = user_data;
+  g_autoptr (PhUpnpRouter) router = ph_upnp_router_new_for_url_finish (result, &wait->error);
+
+  g_assert_null (router);
+  wait->done = TRUE;
+  wait->returned_at = g_get_monotonic_time ();
+  wait->task = G_OBJECT (result);
+  g_object_add_weak_pointer (wait->task, (gpointer *) &wait->task);
+}
+
+static void
+test_async_trickled_description (void)
+{
+  guint16 port = 0;
+  Trickler trickler = { silent_server (&port), 0, 0 };
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/rootDesc.xml", port);
+  PhUpnpOptions options = { .swarm_port = 4001, .timeout_ms = 1000 };
+  GThread *thread = g_thread_new ("trickle", trickle_thread, &trickler);
+  AsyncWait wait = { 0 };
+  gint64 start = g_get_monotonic_time ();
+
+  ph_upnp_router_new_for_url_async (url, &options, NULL, router_done, &wait);
+  while (!wait.done)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_error (wait.error, PH_UPNP_ERROR, PH_UPNP_ERROR_TIMED_OUT);
+  /* the deadline and its grace, while the router was still sending */
+  g_assert_cmpint (wait.returned_at - start, <, 3 * G_USEC_PER_SEC);
+  g_assert_false (g_atomic_int_get (&trickler.finished));
+  g_clear_error (&wait.error);
+
+  /* the router stops: miniwget sees the connection close and its worker ends */
+  g_atomic_int_set (&trickler.stop, 1);
+  g_thread_join (thread);
+  g_socket_close (trickler.listener, NULL);
+  g_object_unref (trickler.listener);
+  wait_for_worker (&wait);
+}
+
 static gboolean
 cancel_later (gpointer cancellable)
 {
@@ -1407,6 +1483,7 @@ main (int argc, char **argv)
   g_test_add_func ("/upnp/undo/bad-change", test_undo_bad_change);
   g_test_add_func ("/upnp/async/deadline", test_async_deadline);
   g_test_add_func ("/upnp/async/cancel", test_async_cancel);
+  g_test_add_func ("/upnp/async/trickled-description", test_async_trickled_description);
   g_test_add_func ("/upnp/async/no-answer", test_async_no_answer);
 
   g_test_add ("/change-log/round-trip", LogFixture, NULL, log_setup, test_log_round_trip,
