@@ -13,15 +13,6 @@
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-const char *
-__asan_default_options (void);
-
-/* json-glib's parser state shows as lost now and then with ASan's fast unwinder: whole stacks */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)

@@ -12,15 +12,6 @@
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-const char *
-__asan_default_options (void);
-
-/* json-glib's parser state shows as lost now and then with ASan's fast unwinder: whole stacks */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
 
 static void
 assert_same_entries (GPtrArray *a, GPtrArray *b)

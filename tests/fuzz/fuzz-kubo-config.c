@@ -11,16 +11,6 @@
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
-const char *
-__asan_default_options (void);
-
-/* With ASan's fast unwinder, LeakSanitizer reports json-glib's parser state as lost now and then
- * (never with whole stacks, never under valgrind): ask for whole stacks here. */
-const char *
-__asan_default_options (void)
-{
-  return "fast_unwind_on_malloc=0";
-}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
