@@ -711,7 +711,8 @@ op_committed (GObject *source, GAsyncResult *res, gpointer user_data)
                                          "changed."),
                                       op_connection_name (op)));
   else if (error_is_permission_denied (error))
-    op_fail_literal (task, PH_IPV6_FIX_ERROR_NOT_AUTHORIZED,
+    /* "auth" (or not known in time): polkit asked, and the answer was no */
+    op_fail_literal (task, PH_IPV6_FIX_ERROR_NOT_CONFIRMED,
                      g_strdup_printf (_ ("NetworkManager did not allow the change to “%s”: the "
                                          "password prompt was dismissed or the password was not "
                                          "accepted. Nothing was changed."),

@@ -28,12 +28,13 @@ typedef enum
   PH_IPV6_FIX_ERROR_NO_NETWORK_MANAGER,   /* not running: the message explains the manual step */
   PH_IPV6_FIX_ERROR_NO_CONNECTION,        /* no active connection carries the default route */
   PH_IPV6_FIX_ERROR_NOT_EDITABLE,         /* another user's, read-only or external profile */
-  PH_IPV6_FIX_ERROR_NOT_AUTHORIZED,       /* policy says no, or the password prompt was refused */
+  PH_IPV6_FIX_ERROR_NOT_AUTHORIZED,       /* polkit's policy says no: no prompt could help */
   PH_IPV6_FIX_ERROR_NETWORK_MANAGER_GONE, /* NetworkManager stopped during the operation */
   PH_IPV6_FIX_ERROR_TIMED_OUT,            /* NetworkManager did not answer in time */
   PH_IPV6_FIX_ERROR_CHANGED_SINCE,        /* undo: someone changed the setting after us */
   PH_IPV6_FIX_ERROR_BAD_CHANGE,           /* undo: not a change of ours, or an incomplete one */
   PH_IPV6_FIX_ERROR_FAILED,               /* NetworkManager refused for another reason */
+  PH_IPV6_FIX_ERROR_NOT_CONFIRMED, /* a password prompt was dismissed or its password refused */
 } PhIpv6FixError;
 
 GQuark

@@ -365,12 +365,13 @@ explain_error (PhIpv6Page *self, const GError *error)
     switch ((PhIpv6FixError) error->code)
       {
         case PH_IPV6_FIX_ERROR_NOT_AUTHORIZED:
-          /* The same code whether polkit said a plain "no" or a password prompt was dismissed
-           * (the message above says which): the next step must be true for both. */
+          /* polkit's plain "no": a password would not help */
           title = _ ("Your administrator’s policy did not allow this change");
-          next = _ ("Ask an administrator to set IPv6 to “Automatic” for this connection. Only if "
-                    "a password prompt appeared and was closed or not accepted: try again and "
-                    "enter your password when asked.");
+          next = _ ("Ask an administrator to set IPv6 to “Automatic” for this connection.");
+          break;
+        case PH_IPV6_FIX_ERROR_NOT_CONFIRMED:
+          title = _ ("The change was not confirmed");
+          next = _ ("Try again, and enter your password when asked.");
           break;
         case PH_IPV6_FIX_ERROR_NOT_EDITABLE:
           title = _ ("This connection cannot be changed from here");

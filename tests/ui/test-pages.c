@@ -362,8 +362,7 @@ test_ipv6_after_enable (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-/* NOT_AUTHORIZED covers polkit's plain "no" and a dismissed password prompt alike: the next step
- * is true for both, never a bare "enter your password". */
+/* NOT_AUTHORIZED is polkit's plain "no": the next step is the administrator, never a password. */
 static void
 test_ipv6_not_authorized (void)
 {
@@ -379,10 +378,32 @@ test_ipv6_not_authorized (void)
   ph_ipv6_page_enable_done_for_tests (PH_IPV6_PAGE (page), NULL, no);
   g_assert_true (shows_text (page, "policy says no"));
   g_assert_true (shows_text (page, "Ask an administrator"));
-  g_assert_false (shows_text (page, "or try again and enter your password"));
-  g_assert_true (shows_text (page, "Only if a password prompt appeared"));
+  g_assert_false (shows_text (page, "enter your password"));
   /* nothing changed: the facts are the check's, and the button is there to try again */
   g_assert_cmpstr (row_value (page, "IPv6 setting"), ==, "Off (ignored by NetworkManager)");
+  g_assert_true (visible (page, "ipv6-enable"));
+  g_assert_false (visible (page, "ipv6-undo"));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* NOT_CONFIRMED: a password prompt came and was closed, or its password refused: try again. */
+static void
+test_ipv6_not_confirmed (void)
+{
+  GtkWidget *page = ph_ipv6_page_new ();
+  GtkWidget *window = window_for (page);
+  g_autoptr (PhDiagnosis) off = diagnosis_new (nm_new (TRUE, "ignore"), NULL, "behind-nat", TRUE);
+  g_autoptr (GError) dismissed = g_error_new_literal (
+      PH_IPV6_FIX_ERROR, PH_IPV6_FIX_ERROR_NOT_CONFIRMED,
+      "NetworkManager did not allow the change to “Home Wi-Fi”: the password prompt was "
+      "dismissed or the password was not accepted. Nothing was changed.");
+
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), off);
+  ph_ipv6_page_enable_done_for_tests (PH_IPV6_PAGE (page), NULL, dismissed);
+  g_assert_true (shows_text (page, "The change was not confirmed"));
+  g_assert_true (shows_text (page, "enter your password when asked"));
+  g_assert_false (shows_text (page, "Ask an administrator"));
+  g_assert_false (shows_text (page, "policy"));
   g_assert_true (visible (page, "ipv6-enable"));
   g_assert_false (visible (page, "ipv6-undo"));
   gtk_window_destroy (GTK_WINDOW (window));
@@ -708,6 +729,7 @@ main (int argc, char **argv)
   g_test_add_func ("/ui-pages/ipv6/states", test_ipv6_states);
   g_test_add_func ("/ui-pages/ipv6/after-enable", test_ipv6_after_enable);
   g_test_add_func ("/ui-pages/ipv6/not-authorized", test_ipv6_not_authorized);
+  g_test_add_func ("/ui-pages/ipv6/not-confirmed", test_ipv6_not_confirmed);
   g_test_add_func ("/ui-pages/upnp/apply-undo", test_upnp_apply_undo);
   g_test_add_func ("/ui-pages/upnp/conflict", test_upnp_conflict);
   g_test_add_func ("/ui-pages/upnp/undo-earlier-run", test_upnp_undo_earlier_run);

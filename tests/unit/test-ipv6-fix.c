@@ -530,7 +530,7 @@ test_prompt_dismissed (void)
   fixture_up (&f, "disabled", nothing, challenge, "");
   fixed = run_enable (f.log, NULL, NULL, &error);
   g_assert_null (fixed);
-  g_assert_error (error, PH_IPV6_FIX_ERROR, PH_IPV6_FIX_ERROR_NOT_AUTHORIZED);
+  g_assert_error (error, PH_IPV6_FIX_ERROR, PH_IPV6_FIX_ERROR_NOT_CONFIRMED);
   g_assert_nonnull (strstr (error->message, "password prompt was dismissed"));
   g_assert_nonnull (strstr (error->message, "Nothing was changed"));
   g_assert_cmpuint (mock_count_calls (&f.mock, f.connection, "Update2"), ==, 1);
