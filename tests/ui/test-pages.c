@@ -362,51 +362,53 @@ test_ipv6_after_enable (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* The IPv6 page after Turn On failed with code: nothing changed, so the facts are the check's and
+ * the button is there to try again, never Undo. Returns the page; destroy its root when done. */
+static GtkWidget *
+ipv6_page_refused (PhIpv6FixError code, const char *message)
+{
+  GtkWidget *page = ph_ipv6_page_new ();
+  g_autoptr (PhDiagnosis) off = diagnosis_new (nm_new (TRUE, "ignore"), NULL, "behind-nat", TRUE);
+  g_autoptr (GError) error = g_error_new_literal (PH_IPV6_FIX_ERROR, code, message);
+
+  window_for (page);
+  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), off);
+  ph_ipv6_page_enable_done_for_tests (PH_IPV6_PAGE (page), NULL, error);
+  g_assert_cmpstr (row_value (page, "IPv6 setting"), ==, "Off (ignored by NetworkManager)");
+  g_assert_true (visible (page, "ipv6-enable"));
+  g_assert_false (visible (page, "ipv6-undo"));
+  return page;
+}
+
 /* NOT_AUTHORIZED is polkit's plain "no": the next step is the administrator, never a password. */
 static void
 test_ipv6_not_authorized (void)
 {
-  GtkWidget *page = ph_ipv6_page_new ();
-  GtkWidget *window = window_for (page);
-  g_autoptr (PhDiagnosis) off = diagnosis_new (nm_new (TRUE, "ignore"), NULL, "behind-nat", TRUE);
-  g_autoptr (GError) no = g_error_new_literal (
-      PH_IPV6_FIX_ERROR, PH_IPV6_FIX_ERROR_NOT_AUTHORIZED,
+  GtkWidget *page = ipv6_page_refused (
+      PH_IPV6_FIX_ERROR_NOT_AUTHORIZED,
       "Your account may not change the network settings of this computer (NetworkManager’s "
       "policy says no), so Porthole cannot change “Home Wi-Fi”.");
 
-  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), off);
-  ph_ipv6_page_enable_done_for_tests (PH_IPV6_PAGE (page), NULL, no);
   g_assert_true (shows_text (page, "policy says no"));
   g_assert_true (shows_text (page, "Ask an administrator"));
   g_assert_false (shows_text (page, "enter your password"));
-  /* nothing changed: the facts are the check's, and the button is there to try again */
-  g_assert_cmpstr (row_value (page, "IPv6 setting"), ==, "Off (ignored by NetworkManager)");
-  g_assert_true (visible (page, "ipv6-enable"));
-  g_assert_false (visible (page, "ipv6-undo"));
-  gtk_window_destroy (GTK_WINDOW (window));
+  gtk_window_destroy (GTK_WINDOW (gtk_widget_get_root (page)));
 }
 
 /* NOT_CONFIRMED: a password prompt came and was closed, or its password refused: try again. */
 static void
 test_ipv6_not_confirmed (void)
 {
-  GtkWidget *page = ph_ipv6_page_new ();
-  GtkWidget *window = window_for (page);
-  g_autoptr (PhDiagnosis) off = diagnosis_new (nm_new (TRUE, "ignore"), NULL, "behind-nat", TRUE);
-  g_autoptr (GError) dismissed = g_error_new_literal (
-      PH_IPV6_FIX_ERROR, PH_IPV6_FIX_ERROR_NOT_CONFIRMED,
+  GtkWidget *page = ipv6_page_refused (
+      PH_IPV6_FIX_ERROR_NOT_CONFIRMED,
       "NetworkManager did not allow the change to “Home Wi-Fi”: the password prompt was "
       "dismissed or the password was not accepted. Nothing was changed.");
 
-  ph_ipv6_page_set_diagnosis (PH_IPV6_PAGE (page), off);
-  ph_ipv6_page_enable_done_for_tests (PH_IPV6_PAGE (page), NULL, dismissed);
   g_assert_true (shows_text (page, "The change was not confirmed"));
   g_assert_true (shows_text (page, "enter your password when asked"));
   g_assert_false (shows_text (page, "Ask an administrator"));
   g_assert_false (shows_text (page, "policy"));
-  g_assert_true (visible (page, "ipv6-enable"));
-  g_assert_false (visible (page, "ipv6-undo"));
-  gtk_window_destroy (GTK_WINDOW (window));
+  gtk_window_destroy (GTK_WINDOW (gtk_widget_get_root (page)));
 }
 
 /* ---- upnp ---- */
