@@ -292,24 +292,6 @@ position_of (PhUiHarness *h, const char *name)
 #define HOME_WIFI_GLOBAL6 "2a01:4f8:c17:1a2b::23"
 #define HOME_WIFI_LINK_LOCAL6 "fe80::3e52:82ff:fe4e:7a10"
 
-/* Python for the mock's Reapply: 300 ms later the router's announcement arrives (as in
- * tests/unit/test-ipv6-fix.c). */
-#define ANNOUNCE_PY(ip6_path)                                                                      \
-  "from gi.repository import GLib\n"                                                               \
-  "def announce():\n"                                                                              \
-  "    o = objects['" ip6_path "']\n"                                                              \
-  "    i = '" NM_IP6_IFACE "'\n"                                                                   \
-  "    o.Set(i, 'AddressData', dbus.Array([dbus.Dictionary({'address': '" HOME_WIFI_GLOBAL6 "',"   \
-  " 'prefix': dbus.UInt32(64)}, signature='sv'), dbus.Dictionary({'address': "                     \
-  "'" HOME_WIFI_LINK_LOCAL6                                                                        \
-  "', 'prefix': dbus.UInt32(64)}, signature='sv')], signature='a{sv}'))\n"                         \
-  "    o.Set(i, 'RouteData', dbus.Array([dbus.Dictionary({'dest': '::', 'prefix':"                 \
-  " dbus.UInt32(0), 'next-hop': 'fe80::1', 'metric': dbus.UInt32(100)}, signature='sv')],"         \
-  " signature='a{sv}'))\n"                                                                         \
-  "    o.Set(i, 'Gateway', 'fe80::1')\n"                                                           \
-  "    return False\n"                                                                             \
-  "GLib.timeout_add(300, announce)\n"
-
 typedef struct
 {
   Mock mock;
@@ -388,7 +370,6 @@ mock_computer_up (MockComputer *c, const char *const *allowed)
   g_autoptr (GError) error = NULL;
   g_autofree char *ip4 = NULL;
   g_autofree char *announce = NULL;
-  g_auto (GStrv) parts = NULL;
 
   c->mock.bus = g_dbus_connection_new_for_address_sync (
       ph_ui_harness_get_system_bus_address (),
@@ -417,8 +398,7 @@ mock_computer_up (MockComputer *c, const char *const *allowed)
   c->ip6 = mock_add_ip_config (&c->mock, 6, c->device, c->active, ipv6, NULL);
   mock_use_polkit (&c->mock, NULL);
   mock_add_update2 (&c->mock, c->connection);
-  parts = g_strsplit (ANNOUNCE_PY ("@IP6@"), "@IP6@", -1);
-  announce = g_strjoinv (c->ip6, parts);
+  announce = mock_announce_py (c->ip6, HOME_WIFI_GLOBAL6, HOME_WIFI_LINK_LOCAL6);
   mock_add_reapply (&c->mock, c->device, announce);
   mock_settle (c);
 }

@@ -563,6 +563,28 @@ mock_add_update2 (Mock *mock, const char *connection)
                    "ret = dbus.Dictionary({}, signature='sv')\n");
 }
 
+/* Python for a mock Reapply's `extra`: 300 ms later the router's announcement arrives on the IPv6
+ * config at ip6_path: a global and a link-local address, and a default route through fe80::1. */
+static inline char *
+mock_announce_py (const char *ip6_path, const char *global6, const char *link_local6)
+{
+  return g_strdup_printf (
+      "from gi.repository import GLib\n"
+      "def announce():\n"
+      "    o = objects['%s']\n"
+      "    i = '" NM_IP6_IFACE "'\n"
+      "    o.Set(i, 'AddressData', dbus.Array([dbus.Dictionary({'address': '%s',"
+      " 'prefix': dbus.UInt32(64)}, signature='sv'), dbus.Dictionary({'address': '%s',"
+      " 'prefix': dbus.UInt32(64)}, signature='sv')], signature='a{sv}'))\n"
+      "    o.Set(i, 'RouteData', dbus.Array([dbus.Dictionary({'dest': '::', 'prefix':"
+      " dbus.UInt32(0), 'next-hop': 'fe80::1', 'metric': dbus.UInt32(100)}, signature='sv')],"
+      " signature='a{sv}'))\n"
+      "    o.Set(i, 'Gateway', 'fe80::1')\n"
+      "    return False\n"
+      "GLib.timeout_add(300, announce)\n",
+      ip6_path, global6, link_local6);
+}
+
 /* Reapply on a device: polkit decides, then `extra` (Python) runs, e.g. to make IPv6 appear. */
 static inline void
 mock_add_reapply (Mock *mock, const char *device, const char *extra)

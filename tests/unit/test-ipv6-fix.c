@@ -19,22 +19,6 @@
 #define LINK_LOCAL6 "fe80::1e2d:3c4b:5a69:7887"
 #define SETTLE_MS 1500
 
-/* Python for the mock's Reapply: 300 ms later the router's announcement arrives. */
-#define ANNOUNCE_PY(ip6_path)                                                                      \
-  "from gi.repository import GLib\n"                                                               \
-  "def announce():\n"                                                                              \
-  "    o = objects['" ip6_path "']\n"                                                              \
-  "    i = '" NM_IP6_IFACE "'\n"                                                                   \
-  "    o.Set(i, 'AddressData', dbus.Array([dbus.Dictionary({'address': '" GLOBAL6 "',"             \
-  " 'prefix': dbus.UInt32(64)}, signature='sv'), dbus.Dictionary({'address': '" LINK_LOCAL6 "',"   \
-  " 'prefix': dbus.UInt32(64)}, signature='sv')], signature='a{sv}'))\n"                           \
-  "    o.Set(i, 'RouteData', dbus.Array([dbus.Dictionary({'dest': '::', 'prefix':"                 \
-  " dbus.UInt32(0), 'next-hop': 'fe80::1', 'metric': dbus.UInt32(100)}, signature='sv')],"         \
-  " signature='a{sv}'))\n"                                                                         \
-  "    o.Set(i, 'Gateway', 'fe80::1')\n"                                                           \
-  "    return False\n"                                                                             \
-  "GLib.timeout_add(300, announce)\n"
-
 typedef struct
 {
   Mock mock;
@@ -103,10 +87,7 @@ fixture_down (Fixture *f)
 static char *
 announce_py (Fixture *f)
 {
-  g_autofree char *template = g_strdup (ANNOUNCE_PY ("@IP6@"));
-  g_auto (GStrv) parts = g_strsplit (template, "@IP6@", -1);
-
-  return g_strjoinv (f->ip6, parts);
+  return mock_announce_py (f->ip6, GLOBAL6, LINK_LOCAL6);
 }
 
 /* ---- running the operations to completion ---- */
