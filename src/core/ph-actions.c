@@ -419,7 +419,7 @@ diagnosis_port (PhDiagnosis *diagnosis)
 /* Opens the router of the diagnosis's UPnP facts in a worker thread, then maps or unmaps (as
  * data->unmap says) for task; fails task with G_IO_ERROR_NOT_FOUND when the facts name none. */
 static void
-for_diagnosis_start (PhActions *self, PhDiagnosis *diagnosis, GTask *task, ForDiagnosis *data)
+for_diagnosis_start (PhDiagnosis *diagnosis, GTask *task, ForDiagnosis *data)
 {
   PhUpnpFacts *upnp = ph_diagnosis_get_upnp (diagnosis);
   PhUpnpOptions options = { 0 };
@@ -490,7 +490,7 @@ ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
 
   task = for_diagnosis_task_new (self, diagnosis, FALSE, ph_actions_map_for_diagnosis_async,
                                  cancellable, callback, user_data, &data);
-  for_diagnosis_start (self, diagnosis, task, data);
+  for_diagnosis_start (diagnosis, task, data);
 }
 
 PhUpnpMapResult *
@@ -527,7 +527,7 @@ ph_actions_unmap_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
       return;
     }
   /* made before this process (the change log, an earlier run): the check's router */
-  for_diagnosis_start (self, diagnosis, task, data);
+  for_diagnosis_start (diagnosis, task, data);
 }
 
 gboolean
