@@ -94,7 +94,6 @@ pin_others() {
     done
     return 0
 }
-pin_others
 # both families closed from outside: the wizard has something to fix
 PH_QUIET=1 "$topo" case --name "$name" nat ipv6-firewalled >/dev/null
 
