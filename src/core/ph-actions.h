@@ -61,10 +61,10 @@ PhUpnpMapResult *
 ph_actions_map_port_finish (PhActions *self, GAsyncResult *result, GError **error);
 
 /* Maps the diagnosis's swarm port (PH_DEFAULT_PORT when it has none) TCP and UDP on the router
- * its UPnP facts name (desc_url, opened in a worker thread without a search), as
+ * its UPnP facts name (desc_url, opened without a search, under the UPnP deadline), as
  * ph_actions_map_port_async () does. Fails with G_IO_ERROR_NOT_FOUND when the diagnosis has no
  * router that answered over UPnP or no description URL for it, else as
- * ph_upnp_router_new_for_url () and ph_upnp_add_mapping () do. Undo:
+ * ph_upnp_router_new_for_url_async () and ph_upnp_add_mapping () do. Undo:
  * ph_actions_unmap_port_async (self, NULL, port, …) or ph_actions_unmap_for_diagnosis_async (). */
 void
 ph_actions_map_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
@@ -75,10 +75,10 @@ ph_actions_map_for_diagnosis_finish (PhActions *self, GAsyncResult *result, GErr
 
 /* Removes our mapping of the diagnosis's swarm port (PH_DEFAULT_PORT when it has none), as
  * ph_actions_unmap_port_async () does: on the router this object mapped it on when it did (its
- * renewal stops first), else on the router the diagnosis's UPnP facts name (desc_url, opened in a
- * worker thread without a search) — for a mapping made before this object, by an earlier run or
- * recorded in the change log. Fails with G_IO_ERROR_NOT_FOUND when neither names a router, else
- * as ph_upnp_router_new_for_url () and ph_upnp_remove_mapping () do. */
+ * renewal stops first), else on the router the diagnosis's UPnP facts name (desc_url, opened
+ * without a search, under the UPnP deadline) — for a mapping made before this object, by an earlier
+ * run or recorded in the change log. Fails with G_IO_ERROR_NOT_FOUND when neither names a router,
+ * else as ph_upnp_router_new_for_url_async () and ph_upnp_remove_mapping () do. */
 void
 ph_actions_unmap_for_diagnosis_async (PhActions *self, PhDiagnosis *diagnosis,
                                       GCancellable *cancellable, GAsyncReadyCallback callback,
