@@ -12,6 +12,7 @@
 
 #include "ph-application.h"
 #include "ph-command-line.h"
+#include "net/ph-types.h"
 
 int
 main (int argc, char *argv[])
@@ -23,6 +24,8 @@ main (int argc, char *argv[])
   PhCheckOptions overrides = { 0 };
   const char *localedir;
 
+  /* first, before GApplication, libnm or a check start any thread (see ph-types.h) */
+  ph_types_ensure ();
   setlocale (LC_ALL, "");
   /* the build tree's translations when run uninstalled (build-aux/dev, tests) */
   localedir = g_getenv ("PORTHOLE_LOCALEDIR");

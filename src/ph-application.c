@@ -9,6 +9,7 @@
 #include "ph-application.h"
 #include "ph-autostart.h"
 #include "ph-notifier.h"
+#include "net/ph-types.h"
 #include "porthole-resources.h"
 #include "tray/ph-tray.h"
 #include "ui/ph-history-window.h"
@@ -47,9 +48,13 @@ G_DEFINE_FINAL_TYPE (PhApplication, ph_application, ADW_TYPE_APPLICATION)
 PhApplication *
 ph_application_new (const PhCheckOptions *overrides)
 {
-  PhApplication *self = g_object_new (PH_TYPE_APPLICATION, "application-id", APP_ID, "flags",
-                                      G_APPLICATION_DEFAULT_FLAGS, "resource-base-path",
-                                      "/io/github/porthole/Porthole", NULL);
+  PhApplication *self;
+
+  /* before the application's D-Bus connection and libnm's start their threads (ph-types.h) */
+  ph_types_ensure ();
+  self = g_object_new (PH_TYPE_APPLICATION, "application-id", APP_ID, "flags",
+                       G_APPLICATION_DEFAULT_FLAGS, "resource-base-path",
+                       "/io/github/porthole/Porthole", NULL);
 
   if (overrides)
     {

@@ -12,6 +12,7 @@
 
 #include "ph-check.h"
 #include "ph-probe.h"
+#include "net/ph-types.h"
 #include "ph-verdict.h"
 
 /* kubo's compiled-in fallback (boxo autoconf/fallbacks.go), TCP entries: the servers a check asks
@@ -1089,6 +1090,9 @@ ph_check_run_async (const PhCheckOptions *options, GCancellable *cancellable,
   g_return_if_fail (options != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
+  /* main() did this already; a caller that is not Porthole's main() (a test) gets it here, on
+   * its thread, before the check starts threads of its own */
+  ph_types_ensure ();
   outer = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (outer, ph_check_run_async);
   waiting = g_new0 (Waiting, 1);
