@@ -31,6 +31,47 @@ upnp_pids=()
 extra_topologies=()
 trap cleanup EXIT
 
+# Progress on stderr: meson shows a failed or timed-out test's stderr, not its TAP lines.
+say() { echo "test-probe: $*" >&2; }
+
+# stacks PID: every thread's stack of a process that overstayed, on stderr (gdb when there is one,
+# else the kernel's view of where each thread sleeps)
+stacks() {
+    local pid=$1 t
+    say "stacks of $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) (pid $pid):"
+    if command -v gdb >/dev/null; then
+        timeout 60 gdb -p "$pid" -batch -nx -ex 'set pagination off' -ex 'thread apply all bt' 2>&1 \
+            | grep -E '^(Thread|#)' | cut -c1-240 | sed 's/^/  /' >&2
+    else
+        for t in /proc/"$pid"/task/*; do
+            echo "  thread ${t##*/} $(cat "$t/comm" 2>/dev/null): $(cat "$t/wchan" 2>/dev/null)" >&2
+            sed 's/^/    /' "$t/stack" 2>/dev/null >&2
+        done
+    fi
+}
+
+# bounded LIMIT CMD...: CMD, but never for more than LIMIT seconds: past that its stacks go to
+# stderr and it is killed (status 124). A hang then fails its own step, with where it hung,
+# instead of using up the suite's timeout.
+bounded() {
+    local limit=$1 pid end
+    shift
+    "$@" &
+    pid=$!
+    end=$((SECONDS + limit))
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ $SECONDS -ge $end ]; then
+            say "still running after ${limit}s: $*"
+            stacks "$pid"
+            kill -9 "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+            return 124
+        fi
+        sleep 0.1
+    done
+    wait "$pid"
+}
+
 # start_upnp TOPOLOGY: Debian's real miniupnpd on that topology's router
 start_upnp() {
     local t=$1 dir="$work/upnp-$1"
@@ -55,12 +96,25 @@ eval "$env_text"
 peers=()
 for s in $PH_SERVERS; do peers+=(--peer "$s"); done
 
+# stop_owner: the node holding port 4001 gets SIGTERM (it stops itself within 5 s), then SIGKILL
+stop_owner() {
+    kill "$owner_pid" 2>/dev/null
+    for _ in $(seq 1 100); do
+        grep -qs '^State:[[:space:]]*[^Z]' "/proc/$owner_pid/status" || break
+        sleep 0.1
+    done
+    kill -9 "$owner_pid" 2>/dev/null
+    wait "$owner_pid" 2>/dev/null
+}
+
 # check NAME [extra porthole args]: one check from home, its JSON in $work/NAME.json
 check() {
     local label=$1; shift
     local start=$SECONDS
-    PH_QUIET=1 "$topo" exec --name "${topology:-$name}" home env HOME="$work" GSETTINGS_BACKEND=memory \
-        IPFS_PATH="${IPFS_PATH:-$work/no-repo}" \
+    say "check $label"
+    # the check's own deadline is 20 s (or less); 60 s is far past any correct run
+    bounded 60 env PH_QUIET=1 "$topo" exec --name "${topology:-$name}" home env HOME="$work" \
+        GSETTINGS_BACKEND=memory IPFS_PATH="${IPFS_PATH:-$work/no-repo}" \
         "$exe" --check --json --port 4001 --timeout 20 "$@" >"$work/$label.json" 2>"$work/$label.err"
     echo $? >"$work/$label.status"
     echo $((SECONDS - start)) >"$work/$label.seconds"
@@ -146,7 +200,7 @@ PH_QUIET=1 "$topo" exec --name "$name" home "$PH_NODE" "$PH_PEER" --no-stdin \
 owner_pid=$!
 for _ in $(seq 1 100); do grep -q '"ready"' "$work/owner.out" 2>/dev/null && break; sleep 0.1; done
 check owned "${peers[@]}"
-kill "$owner_pid" 2>/dev/null; wait "$owner_pid" 2>/dev/null
+stop_owner
 expect owned "port-in-use, no false verdict" \
     'v4["verdict"] == "unknown" and "port-in-use" in v4["causes"] and v6["verdict"] == "unknown"'
 expect owned "no server was asked under our identity" 'r["probes"] == []'
@@ -172,7 +226,7 @@ json.dump(config, open(sys.argv[3], "w"))
 PY
 chmod 600 "$repo/config"
 IPFS_PATH="$repo" check as-owner "${peers[@]}"
-kill "$owner_pid" 2>/dev/null; wait "$owner_pid" 2>/dev/null
+stop_owner
 PH_QUIET=1 "$topo" case --name "$name" nat >/dev/null
 expect as-owner "probed as the node that owns the port" "r['peer_id'] == '$owner_id'"
 expect as-owner "its real reachability: ipv4 reachable through the forward" 'v4["verdict"] == "reachable"'
@@ -213,8 +267,9 @@ elif ! start_upnp "$name"; then
     echo "not ok $n miniupnpd started on the router"
     sed 's/^/# /' "$work/upnp-$name/miniupnpd.log" | tail -20
 else
-    PH_QUIET=1 "$topo" exec --name "$name" home env XDG_STATE_HOME="$work/state" "$upnp_map" 4001 \
-        >"$work/upnp-map.out" 2>&1
+    say "upnp-map"
+    bounded 60 env PH_QUIET=1 "$topo" exec --name "$name" home env XDG_STATE_HOME="$work/state" \
+        "$upnp_map" 4001 >"$work/upnp-map.out" 2>&1
     check upnp-mapped "${peers[@]}"
     expect upnp-mapped "the router answered over UPnP" 'r["upnp"]["found"] and r["upnp"]["external_address"] == "7.0.0.2"'
     expect upnp-mapped "our mapping is there" 'r["upnp"]["our_mapping"] is not None'
